@@ -1,0 +1,153 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/contactcenter/vcc/call"
+	"github.com/contactcenter/vcc/media"
+	"github.com/contactcenter/vcc/sfu"
+	"github.com/contactcenter/vcc/signaling"
+	"github.com/contactcenter/vcc/webclient"
+)
+
+// Server is a running media server.
+type Server struct {
+	Addr   string // where HTTP listens, resolved (port 0 becomes the real port)
+	Config Config
+	log    *slog.Logger
+	sig    *signaling.Server
+	center *call.Center
+	served chan error
+}
+
+// Start builds every part from cfg and starts serving. log may be nil.
+func Start(cfg Config, log *slog.Logger) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = NewLogger(cfg.LogLevel)
+	}
+	if err := os.MkdirAll(cfg.Data, 0o750); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	auth, err := signaling.NewAuth(cfg.Auth.Secret)
+	if err != nil {
+		return nil, err
+	}
+	ccfg := call.Config{OfferTimeout: cfg.Calls.OfferTimeout}
+	for _, q := range cfg.Queues {
+		ccfg.Queues = append(ccfg.Queues, call.QueueConfig{Name: q.Name, Skill: q.Skill})
+	}
+	var users []call.UserRef
+	for _, u := range cfg.Users {
+		r := call.Role(u.Role)
+		if !r.Valid() {
+			return nil, fmt.Errorf("user %s: unknown role %q", u.ID, u.Role)
+		}
+		users = append(users, call.UserRef{ID: u.ID, Name: u.Name, Role: r})
+		if r == call.Agent && len(u.Skills) > 0 {
+			ccfg.Agents = append(ccfg.Agents, call.AgentConfig{ID: u.ID, Skills: u.Skills})
+		}
+	}
+	rooms := func(id call.CallID) (call.MediaRoom, error) { return sfu.New(id, log), nil }
+	center, err := call.NewCenter(ccfg, rooms, call.WithLogger(log))
+	if err != nil {
+		return nil, err
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	counters := &media.Counters{}
+	registerMediaMetrics(reg, counters, center)
+
+	loopbackOnly := IsLoopback(cfg.Listen)
+	if cfg.WebRTC.LoopbackOnly != nil {
+		loopbackOnly = *cfg.WebRTC.LoopbackOnly
+	}
+	static, err := fs.Sub(webclient.Files(), ".")
+	if err != nil {
+		return nil, err
+	}
+	sig, err := signaling.New(signaling.Config{
+		DemoTokens: cfg.Auth.DemoTokens, DemoUsers: users, TokenTTL: cfg.Auth.TokenTTL,
+		MessagesPerSecond: cfg.Signaling.MessagesPerSecond,
+		WebRTC: signaling.WebRTCConfig{
+			PortMin: cfg.WebRTC.PortMin, PortMax: cfg.WebRTC.PortMax, PublicIPs: cfg.WebRTC.PublicIPs,
+			LoopbackOnly: loopbackOnly, ICEServers: cfg.WebRTC.ICEServers,
+		},
+	}, auth, center,
+		signaling.WithLogger(log), signaling.WithCounters(counters), signaling.WithRegisterer(reg),
+		signaling.WithStatic(static), signaling.WithHandler("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
+	if err != nil {
+		center.Close()
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		center.Close()
+		return nil, err
+	}
+	s := &Server{Addr: ln.Addr().String(), Config: cfg, log: log, sig: sig, center: center, served: make(chan error, 1)}
+	go func() { s.served <- sig.Serve(ln) }()
+	log.Info("serving", "addr", s.Addr, "loopback_only_ice", loopbackOnly, "queues", len(ccfg.Queues))
+	return s, nil
+}
+
+// Shutdown stops accepting, ends every call (reason shutdown) and stops serving.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.log.Info("shutting down")
+	err := s.sig.Shutdown(ctx)
+	s.center.Close()
+	select {
+	case e := <-s.served:
+		if e != nil && !errors.Is(e, net.ErrClosed) {
+			err = errors.Join(err, e)
+		}
+	case <-ctx.Done():
+		err = errors.Join(err, ctx.Err())
+	}
+	return err
+}
+
+func registerMediaMetrics(reg *prometheus.Registry, c *media.Counters, center *call.Center) {
+	reg.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "vcc_forwarded_packets_total", Help: "RTP packets delivered to receivers."},
+			func() float64 { return float64(c.Packets.Load()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "vcc_forwarded_bytes_total", Help: "RTP payload bytes delivered to receivers."},
+			func() float64 { return float64(c.Bytes.Load()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "vcc_forward_errors_total", Help: "RTP writes to receivers that failed."},
+			func() float64 { return float64(c.Errors.Load()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "vcc_calls", Help: "Calls in progress (waiting or connected)."},
+			func() float64 {
+				ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+				defer cancel()
+				st, err := center.Stats(ctx)
+				if err != nil {
+					return 0
+				}
+				return float64(st.Calls)
+			}),
+	)
+}
+
+// NewLogger returns a text logger at level ("debug", "info", "warn", "error").
+func NewLogger(level string) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(strings.ToUpper(level))); err != nil {
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
+}

@@ -1,0 +1,121 @@
+// Package app wires the server together from a configuration: the part of cmd/ that tests and
+// tools import to run a whole server in-process.
+package app
+
+import (
+	_ "embed"
+	"fmt"
+	"net"
+	"os"
+	"time"
+
+	"github.com/caarlos0/env/v11"
+	"gopkg.in/yaml.v3"
+)
+
+//go:embed default.yaml
+var defaultYAML []byte
+
+// DemoSecret is the embedded default secret; it is refused on a non-loopback listener.
+const DemoSecret = "demo-only-secret-do-not-use-in-production-0123456789"
+
+// Config is the whole server configuration (see default.yaml for every key).
+type Config struct {
+	Listen   string `yaml:"listen" env:"LISTEN"`
+	Data     string `yaml:"data" env:"DATA"`
+	LogLevel string `yaml:"log_level" env:"LOG_LEVEL"`
+	Auth     struct {
+		Secret     string        `yaml:"secret" env:"SECRET"`
+		DemoTokens bool          `yaml:"demo_tokens" env:"DEMO_TOKENS"`
+		TokenTTL   time.Duration `yaml:"token_ttl" env:"TOKEN_TTL"`
+	} `yaml:"auth" envPrefix:"AUTH_"`
+	WebRTC struct {
+		PortMin      uint16   `yaml:"port_min" env:"PORT_MIN"`
+		PortMax      uint16   `yaml:"port_max" env:"PORT_MAX"`
+		PublicIPs    []string `yaml:"public_ips" env:"PUBLIC_IPS"`
+		LoopbackOnly *bool    `yaml:"loopback_only" env:"LOOPBACK_ONLY"`
+		ICEServers   []string `yaml:"ice_servers" env:"ICE_SERVERS"`
+	} `yaml:"webrtc" envPrefix:"WEBRTC_"`
+	Signaling struct {
+		MessagesPerSecond int `yaml:"messages_per_second" env:"MESSAGES_PER_SECOND"`
+	} `yaml:"signaling" envPrefix:"SIGNALING_"`
+	Calls struct {
+		OfferTimeout time.Duration `yaml:"offer_timeout" env:"OFFER_TIMEOUT"`
+	} `yaml:"calls" envPrefix:"CALLS_"`
+	Queues []QueueConfig `yaml:"queues"`
+	Users  []UserConfig  `yaml:"users"`
+}
+
+// QueueConfig is one queue.
+type QueueConfig struct {
+	Name  string `yaml:"name"`
+	Skill string `yaml:"skill"`
+}
+
+// UserConfig is one demo user.
+type UserConfig struct {
+	ID     string   `yaml:"id"`
+	Name   string   `yaml:"name"`
+	Role   string   `yaml:"role"`
+	Skills []string `yaml:"skills"`
+}
+
+// LoadConfig reads the embedded defaults, then file (if not empty), then VCC_* environment variables.
+func LoadConfig(file string) (Config, error) {
+	var c Config
+	if err := yaml.Unmarshal(defaultYAML, &c); err != nil {
+		return c, fmt.Errorf("embedded config: %w", err)
+	}
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return c, fmt.Errorf("config: %w", err)
+		}
+		// Lists in the file replace the defaults rather than appending to them.
+		c.Queues, c.Users = nil, nil
+		if err := yaml.Unmarshal(b, &c); err != nil {
+			return c, fmt.Errorf("config %s: %w", file, err)
+		}
+		if c.Queues == nil || c.Users == nil {
+			var d Config
+			_ = yaml.Unmarshal(defaultYAML, &d)
+			if c.Queues == nil {
+				c.Queues = d.Queues
+			}
+			if c.Users == nil {
+				c.Users = d.Users
+			}
+		}
+	}
+	if err := env.ParseWithOptions(&c, env.Options{Prefix: "VCC_"}); err != nil {
+		return c, fmt.Errorf("config from environment: %w", err)
+	}
+	return c, nil
+}
+
+// Validate checks what would otherwise fail later, or silently.
+func (c Config) Validate() error {
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		return fmt.Errorf("listen %q: %w", c.Listen, err)
+	}
+	if len(c.Queues) == 0 {
+		return fmt.Errorf("at least one queue must be configured")
+	}
+	if c.Auth.Secret == DemoSecret && !IsLoopback(c.Listen) {
+		return fmt.Errorf("auth.secret is the demo secret; set VCC_AUTH_SECRET before listening on %s", c.Listen)
+	}
+	return nil
+}
+
+// IsLoopback reports whether a HOST:PORT listens on loopback only.
+func IsLoopback(hostport string) bool {
+	host, _, err := net.SplitHostPort(hostport)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

@@ -1,0 +1,200 @@
+package signaling
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/pion/webrtc/v4"
+
+	"github.com/contactcenter/vcc/call"
+	"github.com/contactcenter/vcc/media"
+)
+
+// peer is a browser party in one call: its PeerConnection and the tracks on it. It is the
+// call.Endpoint signaling hands to the call; the room attaches sources to it and reads its sources.
+// The peer outlives a room switch (SFU to MCU): only what is attached changes.
+type peer struct {
+	id    call.PartyID
+	role  call.Role
+	pc    *webrtc.PeerConnection
+	send  func(typ string, data any) // to the party's WebSocket, never blocks
+	log   *slog.Logger
+	ctr   *media.Counters
+	ctx   context.Context
+	stop  context.CancelCauseFunc
+	onSrc func()
+
+	mu      sync.Mutex // sources, outs, caps
+	sources []media.Source
+	outs    map[media.Source]*attached
+	caps    call.Caps
+
+	neg negotiator
+}
+
+type attached struct {
+	track  *outTrack
+	sender *webrtc.RTPSender
+}
+
+func newPeer(api *webrtc.API, id call.PartyID, role call.Role, send func(string, any), ctr *media.Counters, log *slog.Logger) (*peer, error) {
+	pc, err := api.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		return nil, fmt.Errorf("signaling: new peer connection: %w", err)
+	}
+	ctx, stop := context.WithCancelCause(context.Background())
+	p := &peer{
+		id: id, role: role, pc: pc, send: send, log: log, ctr: ctr, ctx: ctx, stop: stop,
+		outs: map[media.Source]*attached{},
+		caps: call.Caps{Audio: true, Video: true, Screen: true},
+	}
+	p.neg = negotiator{pc: pc, send: send, log: log}
+	pc.OnICECandidate(func(c *webrtc.ICECandidate) {
+		if c == nil {
+			send("candidate", candidateMsg{})
+			return
+		}
+		ci := c.ToJSON()
+		send("candidate", candidateMsg{Candidate: ci.Candidate, SDPMid: ci.SDPMid, SDPMLineIndex: ci.SDPMLineIndex})
+	})
+	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
+		log.Debug("peer connection state", "state", s.String())
+		switch s {
+		case webrtc.PeerConnectionStateFailed:
+			p.stop(call.ReasonMediaFailed)
+		case webrtc.PeerConnectionStateClosed:
+			p.stop(call.ReasonHangup)
+		}
+	})
+	pc.OnTrack(p.onTrack)
+	return p, nil
+}
+
+func (p *peer) onTrack(remote *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+	p.mu.Lock()
+	label := "microphone"
+	if remote.Kind() == webrtc.RTPCodecTypeVideo {
+		label = "camera"
+		for _, s := range p.sources {
+			if s.Kind() == media.Video {
+				label = "screen" // a second video track is a screen share
+			}
+		}
+	}
+	t := newInTrack(p.pc, remote, label, p.ctr)
+	p.sources = append(p.sources, t)
+	notify := p.onSrc
+	p.mu.Unlock()
+	p.log.Info("receiving track", "kind", t.kind.String(), "label", label, "codec", t.codec.MimeType)
+	if notify != nil {
+		notify()
+	}
+	t.run()
+	p.mu.Lock()
+	for i, s := range p.sources {
+		if s == t {
+			p.sources = append(p.sources[:i:i], p.sources[i+1:]...)
+			break
+		}
+	}
+	notify = p.onSrc
+	p.mu.Unlock()
+	if notify != nil && p.ctx.Err() == nil {
+		notify()
+	}
+}
+
+// call.Endpoint
+
+func (p *peer) ID() call.PartyID { return p.id }
+func (p *peer) Role() call.Role  { return p.role }
+
+func (p *peer) Caps() call.Caps {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.caps
+}
+
+func (p *peer) Sources() []media.Source {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]media.Source(nil), p.sources...)
+}
+
+func (p *peer) OnSourcesChanged(f func()) {
+	p.mu.Lock()
+	p.onSrc = f
+	p.mu.Unlock()
+}
+
+func (p *peer) Context() context.Context { return p.ctx }
+
+// Attach adds a track carrying src and renegotiates.
+func (p *peer) Attach(src media.Source) error {
+	if p.ctx.Err() != nil {
+		return context.Cause(p.ctx)
+	}
+	p.mu.Lock()
+	if _, ok := p.outs[src]; ok {
+		p.mu.Unlock()
+		return nil
+	}
+	t := newOutTrack(src, "vcc-"+src.Label())
+	sender, err := p.pc.AddTrack(t)
+	if err != nil {
+		p.mu.Unlock()
+		return fmt.Errorf("signaling: add track: %w", err)
+	}
+	p.outs[src] = &attached{track: t, sender: sender}
+	p.mu.Unlock()
+	go t.readRTCP(sender)
+	if err := src.AddSink(t); err != nil {
+		return err
+	}
+	p.neg.negotiate()
+	return nil
+}
+
+// Detach removes the track carrying src and renegotiates.
+func (p *peer) Detach(src media.Source) {
+	p.mu.Lock()
+	a, ok := p.outs[src]
+	delete(p.outs, src)
+	p.mu.Unlock()
+	if !ok {
+		return
+	}
+	src.RemoveSink(a.track)
+	if p.ctx.Err() != nil {
+		return
+	}
+	if err := p.pc.RemoveTrack(a.sender); err != nil {
+		p.log.Warn("remove track", "err", err)
+		return
+	}
+	p.neg.negotiate()
+}
+
+// Close ends the leg: every sink is unsubscribed first so no source writes into a closed transport.
+func (p *peer) Close(reason error) error {
+	p.mu.Lock()
+	outs := p.outs
+	p.outs = map[media.Source]*attached{}
+	p.onSrc = nil
+	p.mu.Unlock()
+	for src, a := range outs {
+		src.RemoveSink(a.track)
+	}
+	if reason == nil {
+		reason = call.ReasonHangup
+	}
+	p.stop(reason)
+	err := p.pc.Close()
+	if errors.Is(err, webrtc.ErrConnectionClosed) {
+		return nil
+	}
+	return err
+}

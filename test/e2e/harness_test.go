@@ -1,0 +1,99 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+
+	"github.com/contactcenter/vcc/client"
+	"github.com/contactcenter/vcc/cmd/app"
+)
+
+// startServer runs a whole server in-process on a free loopback port with a fresh data directory.
+func startServer(t *testing.T) *app.Server {
+	t.Helper()
+	cfg, err := app.LoadConfig("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Listen = "127.0.0.1:0"
+	cfg.Data = t.TempDir()
+	cfg.Calls.OfferTimeout = 20 * time.Second
+	cfg.Signaling.MessagesPerSecond = 200
+	var log *slog.Logger
+	if os.Getenv("E2E_LOG") == "" {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	srv, err := app.Start(cfg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(ctx); err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+	})
+	return srv
+}
+
+func baseURL(s *app.Server) string { return "http://" + s.Addr }
+
+// dial connects a client with a demo token for query ("user=agent1", "role=customer&name=X").
+func dial(t *testing.T, ctx context.Context, s *app.Server, query string) *client.Client {
+	t.Helper()
+	tok, err := client.DemoToken(ctx, baseURL(s), query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := client.Dial(ctx, baseURL(s), tok, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// connectCall brings customer and agent into one connected call through queue routing.
+func connectCall(t *testing.T, ctx context.Context, customer, agent *client.Client) string {
+	t.Helper()
+	if err := agent.Request(ctx, "agent_state", map[string]string{"state": "available"}); err != nil {
+		t.Fatalf("agent available: %v", err)
+	}
+	if err := customer.Request(ctx, "join", map[string]string{}); err != nil {
+		t.Fatalf("join: %v", err)
+	}
+	m, err := agent.WaitFor(ctx, "call_offered", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var offered struct {
+		CallID string `json:"call_id"`
+	}
+	_ = json.Unmarshal(m.Data, &offered)
+	if err := agent.Request(ctx, "accept", map[string]string{"call_id": offered.CallID}); err != nil {
+		t.Fatalf("accept: %v", err)
+	}
+	return offered.CallID
+}
+
+// rtpTracks returns a VP8 and an Opus track a Go client sends.
+func rtpTracks(t *testing.T, id string) (*webrtc.TrackLocalStaticRTP, *webrtc.TrackLocalStaticRTP) {
+	t.Helper()
+	v, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, "video-"+id, "stream-"+id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, "audio-"+id, "stream-"+id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v, a
+}

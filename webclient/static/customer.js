@@ -1,0 +1,63 @@
+// Customer page: a guest token, a place in the default queue, then a 1:1 call with an agent.
+import { VccClient, fetchDemoToken } from './protocol.js';
+import { params, bindCallView, attempt, clearError } from './ui.js';
+
+const $ = (id) => document.getElementById(id);
+const nameInput = $('name');
+const callBtn = $('btn-call');
+const status = $('call-status');
+
+const client = new VccClient();
+const view = bindCallView(client);
+let lastEnd = '';
+
+if (params.get('name')) nameInput.value = params.get('name');
+
+async function connect() {
+  const token = await fetchDemoToken({ role: 'customer', name: nameInput.value.trim() || 'Guest' });
+  await client.connect(token);
+}
+
+// Connect on demand: the guest identity carries the name typed at the moment of calling.
+async function callAnAgent() {
+  clearError();
+  lastEnd = '';
+  if (client.wsState !== 'open') await connect();
+  await client.join(params.get('queue') || undefined);
+}
+
+function render() {
+  const connected = client.wsState === 'open';
+  nameInput.disabled = connected;
+  callBtn.disabled = !!client.callState || client.wsState === 'connecting';
+  status.textContent = describe(connected);
+}
+
+function describe(connected) {
+  switch (client.callState) {
+    case 'queued':
+      return client.queuePosition
+        ? `Waiting for an agent: position ${client.queuePosition} in the queue.`
+        : 'Waiting for an agent.';
+    case 'ringing': return 'An agent is being offered your call.';
+    case 'connected': return 'Connected.';
+  }
+  if (lastEnd) return lastEnd;
+  return connected ? `Connected as ${client.user?.name || 'guest'}. Press "Call an agent".` : 'Not connected.';
+}
+
+client.addEventListener('call_ended', ({ detail }) => {
+  lastEnd = `Call ended (${(detail.reason || 'ended').replace(/_/g, ' ')}).`;
+});
+for (const type of ['ws_state', 'welcome', 'call_state', 'call_ended', 'queue_position']) {
+  client.addEventListener(type, render);
+}
+
+$('call-form').addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  attempt(callAnAgent).finally(render);
+});
+
+render();
+await view.startLocalMedia();
+if (params.get('auto') === '1') attempt(callAnAgent).finally(render);
