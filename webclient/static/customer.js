@@ -13,6 +13,18 @@ let lastEnd = '';
 
 if (params.get('name')) nameInput.value = params.get('name');
 
+// The queue list is a convenience: without it (or with ?queue=) the default or given queue is used.
+async function loadQueues() {
+  const select = $('queue');
+  try {
+    const res = await fetch('/api/queues', { cache: 'no-store' });
+    const names = res.ok ? (await res.json()).queues : null;
+    if (!Array.isArray(names) || names.length < 2 || params.get('queue')) return;
+    for (const n of names) select.add(new Option(n, n));
+    select.hidden = select.labels[0].hidden = false;
+  } catch { /* offline or an older server: keep the default queue */ }
+}
+
 async function connect() {
   const token = await fetchDemoToken({ role: 'customer', name: nameInput.value.trim() || 'Guest' });
   await client.connect(token);
@@ -23,12 +35,13 @@ async function callAnAgent() {
   clearError();
   lastEnd = '';
   if (client.wsState !== 'open') await connect();
-  await client.join(params.get('queue') || undefined);
+  await client.join(params.get('queue') || $('queue').value || undefined);
 }
 
 function render() {
   const connected = client.wsState === 'open';
   nameInput.disabled = connected;
+  $('queue').disabled = !!client.callState;
   callBtn.disabled = !!client.callState || client.wsState === 'connecting';
   status.textContent = describe(connected);
 }
@@ -59,5 +72,6 @@ $('call-form').addEventListener('submit', (ev) => {
 });
 
 render();
+loadQueues();
 await view.startLocalMedia();
 if (params.get('auto') === '1') attempt(callAnAgent).finally(render);

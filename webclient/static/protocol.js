@@ -93,6 +93,7 @@ export class VccClient extends EventTarget {
     this._nextId = 1;
     this._pending = new Map();  // id -> {resolve, reject, timer}
     this._pingTimer = 0;
+    this._abortConnect = null;  // rejects a connect() still waiting for welcome
     this._resetPeerState();
   }
 
@@ -109,8 +110,13 @@ export class VccClient extends EventTarget {
 
     return new Promise((resolve, reject) => {
       let welcomed = false;
-      const onWelcome = (ev) => { welcomed = true; resolve(ev.detail); };
+      const onWelcome = (ev) => { welcomed = true; this._abortConnect = null; resolve(ev.detail); };
       this.addEventListener('welcome', onWelcome, { once: true });
+      this._abortConnect = (err) => {
+        this.removeEventListener('welcome', onWelcome);
+        this._abortConnect = null;
+        reject(err);
+      };
 
       ws.onopen = () => this._setWsState('open');
       ws.onmessage = (ev) => this._onFrame(ev.data);
@@ -118,10 +124,10 @@ export class VccClient extends EventTarget {
       // almost always the server's 401.
       ws.onclose = (ev) => {
         if (this.ws !== ws) return;
-        this.removeEventListener('welcome', onWelcome);
+        this.ws = null;
         this._onClosed(ev.code, ev.reason);
         if (!welcomed) {
-          reject(new VccError('unauthorized_or_unreachable',
+          this._abortConnect?.(new VccError('unauthorized_or_unreachable',
             `connection closed before welcome (code ${ev.code}); the token may be invalid or expired, or the server is down`));
         }
       };
@@ -136,6 +142,7 @@ export class VccClient extends EventTarget {
     ws.onclose = ws.onmessage = ws.onopen = null;
     ws.close(1000, 'client closing');
     this._onClosed(1000, 'client closing');
+    this._abortConnect?.(new VccError('not_connected', 'connection closed by the client'));
   }
 
   /**

@@ -1,0 +1,424 @@
+package call
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/contactcenter/vcc/media"
+)
+
+// Fakes for the seams of the center: Endpoint, MediaRoom, Notifier and Clock. They are safe for use
+// from the center goroutine, the call loops and the test goroutine at once.
+
+// waitLimit only turns a hang into a failure; tests synchronise on events and channels, never on time.
+const waitLimit = 5 * time.Second
+
+func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// --- Endpoint ---
+
+type fakeEndpoint struct {
+	id     PartyID
+	role   Role
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+
+	mu       sync.Mutex
+	closedBy error // reason given to the first Close
+	closes   int
+}
+
+func newEndpoint(u UserRef) *fakeEndpoint {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	return &fakeEndpoint{id: PartyID(u.ID), role: u.Role, ctx: ctx, cancel: cancel}
+}
+
+func (e *fakeEndpoint) ID() PartyID               { return e.id }
+func (e *fakeEndpoint) Role() Role                { return e.role }
+func (e *fakeEndpoint) Caps() Caps                { return Caps{Audio: true, Video: true} }
+func (e *fakeEndpoint) Sources() []media.Source   { return nil }
+func (e *fakeEndpoint) OnSourcesChanged(func())   {}
+func (e *fakeEndpoint) Attach(media.Source) error { return nil }
+func (e *fakeEndpoint) Detach(media.Source)       {}
+func (e *fakeEndpoint) Context() context.Context  { return e.ctx }
+func (e *fakeEndpoint) fail(cause error)          { e.cancel(cause) } // the transport died
+func (e *fakeEndpoint) closed() (error, int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.closedBy, e.closes
+}
+func (e *fakeEndpoint) Close(reason error) error {
+	e.mu.Lock()
+	if e.closes == 0 {
+		e.closedBy = reason
+	}
+	e.closes++
+	e.mu.Unlock()
+	e.cancel(reason) // a real leg ends its context when closed
+	return nil
+}
+
+// --- MediaRoom ---
+
+type fakeRoom struct {
+	id      CallID
+	set     *roomSet
+	mu      sync.Mutex
+	joined  []PartyID
+	left    []PartyID
+	closes  int
+	closedC chan struct{}
+}
+
+func (r *fakeRoom) Join(ep Endpoint) error {
+	if err := r.set.joinErr(ep.ID()); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.joined = append(r.joined, ep.ID())
+	return nil
+}
+
+func (r *fakeRoom) Leave(p PartyID) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.left = append(r.left, p)
+}
+
+func (r *fakeRoom) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.closes++
+	if r.closes == 1 {
+		close(r.closedC)
+	}
+	return nil
+}
+
+func (r *fakeRoom) snapshot() (joined, left []PartyID, closes int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]PartyID(nil), r.joined...), append([]PartyID(nil), r.left...), r.closes
+}
+
+// roomSet is the RoomFactory: it remembers every room it built.
+type roomSet struct {
+	mu       sync.Mutex
+	rooms    map[CallID]*fakeRoom
+	failJoin map[PartyID]error
+	failNew  error
+}
+
+func newRoomSet() *roomSet {
+	return &roomSet{rooms: map[CallID]*fakeRoom{}, failJoin: map[PartyID]error{}}
+}
+
+func (s *roomSet) factory(id CallID) (MediaRoom, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.failNew != nil {
+		return nil, s.failNew
+	}
+	r := &fakeRoom{id: id, set: s, closedC: make(chan struct{})}
+	s.rooms[id] = r
+	return r, nil
+}
+
+func (s *roomSet) room(t testing.TB, id CallID) *fakeRoom {
+	t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.rooms[id]
+	if r == nil {
+		t.Fatalf("no room was built for call %s", id)
+	}
+	return r
+}
+
+func (s *roomSet) joinErr(p PartyID) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.failJoin[p]
+}
+
+// --- Notifier ---
+
+type notifier struct {
+	name string
+	ch   chan Event
+}
+
+func newNotifier(name string) *notifier { return &notifier{name: name, ch: make(chan Event, 1024)} }
+
+// Notify must not block: a full buffer is a test bug, reported loudly.
+func (n *notifier) Notify(e Event) {
+	select {
+	case n.ch <- e:
+	default:
+		panic(fmt.Sprintf("notifier %s: event buffer full", n.name))
+	}
+}
+
+// next waits for the next event of type T from n, skipping events of other types.
+func next[T Event](t testing.TB, n *notifier) T {
+	t.Helper()
+	return waitFor(t, n, func(T) bool { return true })
+}
+
+// waitFor waits for an event of type T from n that satisfies ok, skipping every other event.
+func waitFor[T Event](t testing.TB, n *notifier, ok func(T) bool) T {
+	t.Helper()
+	deadline := time.NewTimer(waitLimit)
+	defer deadline.Stop()
+	for {
+		select {
+		case e := <-n.ch:
+			if x, is := e.(T); is && ok(x) {
+				return x
+			}
+		case <-deadline.C:
+			var zero T
+			t.Fatalf("%s: no %T event arrived", n.name, zero)
+			return zero
+		}
+	}
+}
+
+// drain returns the events already delivered to n without waiting.
+func drain(n *notifier) []Event {
+	var out []Event
+	for {
+		select {
+		case e := <-n.ch:
+			out = append(out, e)
+		default:
+			return out
+		}
+	}
+}
+
+// none fails if an event of type T is already waiting at n. Call it after a barrier (see
+// harness.barrier) so that everything the center decided so far has been delivered.
+func none[T Event](t testing.TB, n *notifier) {
+	t.Helper()
+	for _, e := range drain(n) {
+		if _, is := e.(T); is {
+			t.Errorf("%s: unexpected %T %+v", n.name, e, e)
+		}
+	}
+}
+
+// --- Clock ---
+
+type fakeClock struct {
+	mu     sync.Mutex
+	now    time.Time
+	timers []*fakeTimer
+}
+
+type fakeTimer struct {
+	clk     *fakeClock
+	d       time.Duration
+	f       func()
+	stopped bool
+	fired   bool
+}
+
+func newFakeClock() *fakeClock {
+	return &fakeClock{now: time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)}
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+func (c *fakeClock) AfterFunc(d time.Duration, f func()) Timer {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t := &fakeTimer{clk: c, d: d, f: f}
+	c.timers = append(c.timers, t)
+	return t
+}
+
+func (t *fakeTimer) Stop() bool {
+	t.clk.mu.Lock()
+	defer t.clk.mu.Unlock()
+	active := !t.stopped && !t.fired
+	t.stopped = true
+	return active
+}
+
+// active lists the timers neither stopped nor fired.
+func (c *fakeClock) active() []*fakeTimer {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []*fakeTimer
+	for _, t := range c.timers {
+		if !t.stopped && !t.fired {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// fire runs the timer's function now, as the runtime would when it expires.
+func (t *fakeTimer) fire() {
+	t.clk.mu.Lock()
+	if t.stopped || t.fired {
+		t.clk.mu.Unlock()
+		return
+	}
+	t.fired = true
+	t.clk.mu.Unlock()
+	t.f()
+}
+
+// --- Harness ---
+
+type harness struct {
+	t     *testing.T
+	c     *Center
+	clk   *fakeClock
+	rooms *roomSet
+}
+
+// person is a user with the endpoint and the client (notifier) they bring.
+type person struct {
+	u  UserRef
+	ep *fakeEndpoint
+	n  *notifier
+}
+
+const testTimeout = 20 * time.Second
+
+// newHarness starts a center with fakes; at cleanup it closes the center and checks that no
+// goroutine of the package outlives it.
+func newHarness(t *testing.T, cfg Config) *harness {
+	t.Helper()
+	if len(cfg.Queues) == 0 {
+		cfg.Queues = []QueueConfig{{Name: "sales"}}
+	}
+	if cfg.OfferTimeout == 0 {
+		cfg.OfferTimeout = testTimeout
+	}
+	h := &harness{t: t, clk: newFakeClock(), rooms: newRoomSet()}
+	c, err := NewCenter(cfg, h.rooms.factory, WithClock(h.clk), WithLogger(quietLog()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.c = c
+	t.Cleanup(func() {
+		c.Close() // a second Close is a no-op
+		verifyNoLeaks(t)
+	})
+	return h
+}
+
+func (h *harness) customer(id string) *person {
+	u := UserRef{ID: id, Name: "Customer " + id, Role: Customer}
+	return &person{u: u, ep: newEndpoint(u), n: newNotifier(id)}
+}
+
+func (h *harness) agent(id string) *person {
+	u := UserRef{ID: id, Name: "Agent " + id, Role: Agent}
+	return &person{u: u, ep: newEndpoint(u), n: newNotifier(id)}
+}
+
+func (h *harness) ctx() context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+	h.t.Cleanup(cancel)
+	return ctx
+}
+
+// enqueue brings p into queue q and waits for their first queue position.
+func (h *harness) enqueue(p *person, q string, wantPos int) CallID {
+	h.t.Helper()
+	id, err := h.c.Enqueue(h.ctx(), p.u, q, p.ep, p.n)
+	if err != nil {
+		h.t.Fatalf("Enqueue(%s): %v", p.u.ID, err)
+	}
+	pos := next[QueuePosition](h.t, p.n)
+	if pos.CallID != id || pos.Position != wantPos {
+		h.t.Fatalf("%s: got %+v, want position %d of call %s", p.u.ID, pos, wantPos, id)
+	}
+	return id
+}
+
+// available makes agent p available and waits until the center has told them so.
+func (h *harness) available(p *person) {
+	h.t.Helper()
+	if err := h.c.SetAgentState(h.ctx(), p.u, AgentAvailable, p.n); err != nil {
+		h.t.Fatalf("SetAgentState(%s): %v", p.u.ID, err)
+	}
+	if st := next[AgentStateChanged](h.t, p.n); st.State != AgentAvailable {
+		h.t.Fatalf("%s: got %+v, want available", p.u.ID, st)
+	}
+}
+
+// offered waits until agent p is told they are ringing and then offered call id.
+func (h *harness) offered(p *person, id CallID) CallOffered {
+	h.t.Helper()
+	if st := next[AgentStateChanged](h.t, p.n); st.State != AgentRinging {
+		h.t.Fatalf("%s: agent state %s, want ringing", p.u.ID, st.State)
+	}
+	o := next[CallOffered](h.t, p.n)
+	if o.CallID != id {
+		h.t.Fatalf("%s: offered %s, want %s", p.u.ID, o.CallID, id)
+	}
+	return o
+}
+
+// accept accepts call id for agent p and waits until both sides see it connected.
+func (h *harness) accept(p *person, id CallID, cust *person) {
+	h.t.Helper()
+	if err := h.c.Accept(h.ctx(), p.u, id, p.ep, p.n); err != nil {
+		h.t.Fatalf("Accept(%s, %s): %v", p.u.ID, id, err)
+	}
+	for _, x := range []*person{cust, p} {
+		waitFor(h.t, x.n, func(s CallState) bool { return s.Phase == PhaseConnected })
+	}
+}
+
+// barrier returns once the center goroutine has run everything handed to it before the call. A
+// decision made asynchronously (a posted timer, a call that ended) needs its own event to wait for.
+func (h *harness) barrier() {
+	h.t.Helper()
+	if _, err := h.c.Stats(h.ctx()); err != nil {
+		h.t.Fatalf("Stats: %v", err)
+	}
+}
+
+func (h *harness) stats() Stats {
+	h.t.Helper()
+	st, err := h.c.Stats(h.ctx())
+	if err != nil {
+		h.t.Fatalf("Stats: %v", err)
+	}
+	return st
+}
+
+// waitClosed waits until the room of call id has been closed.
+func (h *harness) waitClosed(id CallID) *fakeRoom {
+	h.t.Helper()
+	r := h.rooms.room(h.t, id)
+	select {
+	case <-r.closedC:
+	case <-time.After(waitLimit):
+		h.t.Fatalf("room of %s never closed", id)
+	}
+	return r
+}
