@@ -486,7 +486,6 @@ func (c *Center) QueueNames() []string {
 	return names
 }
 
-
 // Stats is a snapshot for metrics.
 type Stats struct {
 	Calls   int // waiting or connected

@@ -15,10 +15,12 @@ type fakeSource struct {
 	kf  int
 }
 
-func (f *fakeSource) ID() string                 { return "src" }
-func (f *fakeSource) Label() string              { return "camera" }
-func (f *fakeSource) Kind() media.Kind           { return media.Video }
-func (f *fakeSource) Codec() media.Codec         { return media.Codec{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000} }
+func (f *fakeSource) ID() string       { return "src" }
+func (f *fakeSource) Label() string    { return "camera" }
+func (f *fakeSource) Kind() media.Kind { return media.Video }
+func (f *fakeSource) Codec() media.Codec {
+	return media.Codec{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}
+}
 func (f *fakeSource) AddSink(s media.Sink) error { f.fan.Add(s); return nil }
 func (f *fakeSource) RemoveSink(s media.Sink)    { f.fan.Remove(s) }
 func (f *fakeSource) RequestKeyframe()           { f.kf++ }

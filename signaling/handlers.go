@@ -33,7 +33,9 @@ func handlerTable() map[string]handler {
 		"agent_state": {agents, handleAgentState},
 		"accept":      {agents, handleAccept},
 		"decline":     {agents, handleDecline},
-		"hangup":      {parties, func(s *session, ctx context.Context, _ json.RawMessage) error { return s.srv.center.Hangup(ctx, s.user) }},
+		"hangup": {parties, func(s *session, ctx context.Context, _ json.RawMessage) error {
+			return s.srv.center.Hangup(ctx, s.user)
+		}},
 		"offer":       {parties, handleOffer},
 		"answer":      {parties, handleAnswer},
 		"candidate":   {parties, handleCandidate},

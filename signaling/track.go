@@ -41,12 +41,12 @@ func newInTrack(pc *webrtc.PeerConnection, remote *webrtc.TrackRemote, label str
 	}
 }
 
-func (t *inTrack) ID() string                { return t.id }
-func (t *inTrack) Label() string             { return t.label }
-func (t *inTrack) Kind() media.Kind          { return t.kind }
-func (t *inTrack) Codec() media.Codec        { return t.codec }
+func (t *inTrack) ID() string                 { return t.id }
+func (t *inTrack) Label() string              { return t.label }
+func (t *inTrack) Kind() media.Kind           { return t.kind }
+func (t *inTrack) Codec() media.Codec         { return t.codec }
 func (t *inTrack) AddSink(s media.Sink) error { t.fan.Add(s); return nil }
-func (t *inTrack) RemoveSink(s media.Sink)   { t.fan.Remove(s) }
+func (t *inTrack) RemoveSink(s media.Sink)    { t.fan.Remove(s) }
 
 func (t *inTrack) RequestKeyframe() {
 	if t.kind != media.Video {
@@ -118,10 +118,10 @@ func newOutTrack(src media.Source, streamID string) *outTrack {
 	}
 }
 
-func (t *outTrack) ID() string                 { return t.id }
-func (t *outTrack) RID() string                { return "" }
-func (t *outTrack) StreamID() string           { return t.streamID }
-func (t *outTrack) Kind() webrtc.RTPCodecType  { return t.kind }
+func (t *outTrack) ID() string                { return t.id }
+func (t *outTrack) RID() string               { return "" }
+func (t *outTrack) StreamID() string          { return t.streamID }
+func (t *outTrack) Kind() webrtc.RTPCodecType { return t.kind }
 
 func (t *outTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters, error) {
 	for _, c := range ctx.CodecParameters() {

@@ -95,7 +95,7 @@ func TestBadInputAnsweredWhileOtherCallKeepsMedia(t *testing.T) {
 	expectCode(`{"v":7,"type":"join"}`, "unsupported_version")
 	expectCode(`{"type":"join","data":{"queue":"general","extra":1}}`, "bad_request")
 	expectCode(`{"type":"join","data":{"queue":"`+strings.Repeat("q", 70<<10)+`"}}`, "too_large")
-	expectCode(`{"type":"accept","data":{"call_id":"c1"}}`, "forbidden")     // a customer may not accept calls
+	expectCode(`{"type":"accept","data":{"call_id":"c1"}}`, "forbidden") // a customer may not accept calls
 	expectCode(`{"type":"agent_state","data":{"state":"available"}}`, "forbidden")
 	expectCode(`{"type":"offer","data":{"sdp":"v=0 garbage"}}`, "invalid_state") // not in a call yet
 	expectCode(`{"type":"join","data":{"queue":"nope"}}`, "not_found")
