@@ -37,9 +37,10 @@ type Center struct {
 	rooms RoomFactory
 	log   *slog.Logger
 
-	reqs  chan func()
-	done  chan struct{}
-	calls sync.WaitGroup
+	reqs      chan func()
+	done      chan struct{}
+	calls     sync.WaitGroup
+	closeOnce sync.Once
 
 	// owned by the run goroutine
 	queues map[string]*queue
@@ -311,8 +312,11 @@ func (c *Center) Disconnect(u UserRef) {
 	})
 }
 
-// Close ends every call (reason shutdown), waits for their loops and stops the center.
-func (c *Center) Close() {
+// Close ends every call (reason shutdown), waits for their loops and stops the center. Calling it
+// again does nothing.
+func (c *Center) Close() { c.closeOnce.Do(c.close) }
+
+func (c *Center) close() {
 	var loops []*loop
 	if c.do(context.Background(), func() error {
 		for _, e := range c.byCall {
@@ -419,7 +423,7 @@ func (c *Center) pick(q *queue, e *entry) *agent {
 }
 
 func (c *Center) offer(a *agent, e *entry) {
-	id := e.loop.state.ID // immutable after creation
+	id := e.loop.id // immutable after creation
 	e.offered = a.user.ID
 	a.offered = id
 	c.setAgent(a, AgentRinging)
@@ -443,7 +447,7 @@ func (c *Center) positions(q *queue) {
 	for i, e := range q.waiting {
 		if e.lastPos != i+1 {
 			e.lastPos = i + 1
-			e.n.Notify(QueuePosition{CallID: e.loop.state.ID, Queue: q.cfg.Name, Position: i + 1})
+			e.n.Notify(QueuePosition{CallID: e.loop.id, Queue: q.cfg.Name, Position: i + 1})
 		}
 	}
 }

@@ -3,6 +3,7 @@ package call
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"slices"
 	"testing"
@@ -112,7 +113,6 @@ func TestOfferGoesToLongestIdleAgent(t *testing.T) { // R1
 	if o != want {
 		t.Fatalf("offer = %+v, want %+v", o, want)
 	}
-	waitFor(t, ann.n, func(s CallState) bool { return s.Phase == PhaseRinging })
 	h.barrier()
 	none[CallOffered](t, amy.n)
 
@@ -178,6 +178,8 @@ func TestAcceptConnects(t *testing.T) { // R1
 	id := h.enqueue(ann, "sales", 1)
 	h.available(zoe)
 	h.offered(zoe, id)
+	// The customer learns that the call rings (before the answer: a late ringing would be refused).
+	waitFor(t, ann.n, func(s CallState) bool { return s.Phase == PhaseRinging })
 
 	if err := h.c.Accept(h.ctx(), zoe.u, id, zoe.ep, zoe.n); err != nil {
 		t.Fatal(err)
@@ -639,17 +641,34 @@ func TestCloseEndsEveryCall(t *testing.T) {
 	h.c.Disconnect(zoe.u)
 }
 
-// A cancelled context stops the caller waiting; it never wedges the center.
+// A context that ends while the center is working on a request must not misinform the caller:
+// Enqueue either fails and leaves no call behind, or succeeds and returns the call's id; the center
+// keeps working. (Both selects in Center.do pick at random between ready cases, so 40 rounds with
+// an already-cancelled context cover every interleaving.)
 func TestCancelledContext(t *testing.T) {
 	h := newHarness(t, Config{})
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	ann := h.customer("ann")
-	if _, err := h.c.Enqueue(ctx, ann.u, "sales", ann.ep, ann.n); err != nil && !errors.Is(err, context.Canceled) {
-		t.Fatalf("enqueue: %v", err)
+	queued := 0
+	for i := range 40 {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		p := h.customer(fmt.Sprintf("c%d", i))
+		id, err := h.c.Enqueue(ctx, p.u, "sales", p.ep, p.n)
+		switch {
+		case err == nil:
+			if id == "" {
+				t.Fatal("enqueue succeeded without a call id")
+			}
+			queued++
+		case errors.Is(err, context.Canceled):
+		default:
+			t.Fatalf("enqueue: %v", err)
+		}
+		if _, err := h.c.Stats(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			t.Fatalf("stats: %v", err)
+		}
 	}
-	// Whatever the cancelled call did, the center still answers.
-	h.barrier()
+	// Exactly the calls reported as queued exist.
+	h.waitStats(Stats{Calls: queued, Waiting: queued})
 }
 
 func TestNewCenterValidates(t *testing.T) {

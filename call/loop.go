@@ -21,6 +21,7 @@ type request struct {
 // loop is the one goroutine that owns a call's state. Every change goes through Next; the effects are
 // applied here, so the room and the clients see changes in the order the rules decided them.
 type loop struct {
+	id      CallID // immutable; state belongs to the loop goroutine
 	state   State
 	room    MediaRoom
 	legs    map[PartyID]*leg
@@ -33,6 +34,7 @@ type loop struct {
 
 func newLoop(id CallID, queue string, room MediaRoom, onEnd func(CallEnded, []Party), log *slog.Logger) *loop {
 	return &loop{
+		id:    id,
 		state: State{ID: id, Queue: queue, Phase: PhaseQueued},
 		room:  room,
 		legs:  map[PartyID]*leg{},
@@ -49,7 +51,7 @@ func (l *loop) submit(ctx context.Context, cmd Command, lg *leg) error {
 	select {
 	case l.reqs <- r:
 	case <-l.done:
-		return fmt.Errorf("%w: call %s has ended", ErrInvalidState, l.state.ID)
+		return fmt.Errorf("%w: call %s has ended", ErrInvalidState, l.id)
 	case <-ctx.Done():
 		return ctx.Err()
 	}
@@ -115,7 +117,7 @@ func (l *loop) apply(e Effect, prev State) {
 		delete(l.legs, e.Party)
 		l.room.Leave(e.Party)
 		_ = lg.ep.Close(e.Reason)
-		lg.n.Notify(CallEnded{CallID: l.state.ID, Reason: reasonText(e.Reason), By: e.Party})
+		lg.n.Notify(CallEnded{CallID: l.id, Reason: reasonText(e.Reason), By: e.Party})
 	case Publish:
 		for id, lg := range l.legs {
 			lg.n.Notify(View(l.state, id))

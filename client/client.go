@@ -190,7 +190,17 @@ func (c *Client) WaitFor(ctx context.Context, typ string, match func(Message) bo
 				return m, nil
 			}
 		case <-c.done:
-			return Message{}, errors.New("client: connection closed while waiting for " + typ)
+			// Messages that arrived before the close are still owed to the caller.
+			for {
+				select {
+				case m := <-c.events:
+					if m.Type == typ && (match == nil || match(m)) {
+						return m, nil
+					}
+				default:
+					return Message{}, errors.New("client: connection closed while waiting for " + typ)
+				}
+			}
 		case <-ctx.Done():
 			return Message{}, fmt.Errorf("waiting for %s: %w", typ, ctx.Err())
 		}

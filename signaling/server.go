@@ -230,10 +230,14 @@ func (s *Server) Serve(ln net.Listener) error {
 	return s.app.Listener(ln)
 }
 
-// Shutdown stops accepting new sockets, closes the open ones (their calls end through the center)
-// and stops the HTTP server.
+// Drain refuses new WebSockets (503) and reports not ready; open sessions go on, so the calls can
+// still be ended cleanly and their parties told why.
+func (s *Server) Drain() { s.draining.Store(true) }
+
+// Shutdown drains, says goodbye to every open session once what is queued for it has been written
+// (or ctx ends), and stops the HTTP server.
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.draining.Store(true)
+	s.Drain()
 	s.mu.Lock()
 	open := make([]*session, 0, len(s.sessions))
 	for sess := range s.sessions {
@@ -241,7 +245,14 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.mu.Unlock()
 	for _, sess := range open {
-		sess.close()
+		sess.goodbye()
+	}
+	for _, sess := range open {
+		select {
+		case <-sess.done:
+		case <-ctx.Done():
+			sess.close()
+		}
 	}
 	return s.app.ShutdownWithContext(ctx)
 }

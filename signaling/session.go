@@ -131,11 +131,26 @@ func (s *session) reply(re, typ string, data any) {
 	}
 }
 
+// goodbye queues a close frame behind everything already queued (server shutdown).
+func (s *session) goodbye() {
+	select {
+	case s.out <- nil:
+	case <-s.done:
+	default:
+		s.close()
+	}
+}
+
 func (s *session) writer() {
 	for {
 		select {
 		case b := <-s.out:
 			_ = s.conn.SetWriteDeadline(time.Now().Add(writeTimeout))
+			if b == nil {
+				_ = s.conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"))
+				s.close()
+				return
+			}
 			if err := s.conn.WriteMessage(websocket.TextMessage, b); err != nil {
 				s.close()
 				return

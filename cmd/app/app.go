@@ -109,8 +109,9 @@ func Start(cfg Config, log *slog.Logger) (*Server, error) {
 // Shutdown stops accepting, ends every call (reason shutdown) and stops serving.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.log.Info("shutting down")
+	s.sig.Drain()
+	s.center.Close() // every call ends with reason "shutdown", told to its parties
 	err := s.sig.Shutdown(ctx)
-	s.center.Close()
 	select {
 	case e := <-s.served:
 		if e != nil && !errors.Is(e, net.ErrClosed) {

@@ -17,6 +17,11 @@ type report struct {
 	Established      int                `json:"established"`
 	Failed           int                `json:"failed"`
 	SetupErrors      []string           `json:"setup_errors,omitempty"`
+	VideoPPS         int                `json:"video_pps"`
+	VideoSize        int                `json:"video_size"`
+	AudioPPS         int                `json:"audio_pps"`
+	AudioSize        int                `json:"audio_size"`
+	Lean             bool               `json:"lean_clients"`
 	SetupSeconds     float64            `json:"setup_seconds"`
 	WindowSeconds    float64            `json:"window_seconds"`
 	TargetPPS        float64            `json:"target_send_pps"`
@@ -118,6 +123,9 @@ func (r *report) print(asJSON bool) {
 	}
 	sort.Strings(cpus)
 	p("host CPU busy", "%s", strings.Join(cpus, ", "))
+	if r.SentPPS < 0.95*r.TargetPPS {
+		p("WARNING", "senders fell behind their target rate: the load tool (or its core) is saturated; latency includes its own queueing")
+	}
 	if r.SendErrors+r.Foreign+r.CallsEnded+r.ProtocolErrors > 0 || r.Disconnected > 0 {
 		p("anomalies", "send errors %d, foreign packets %d, calls ended %d, protocol errors %d, clients dropped %d",
 			r.SendErrors, r.Foreign, r.CallsEnded, r.ProtocolErrors, r.Disconnected)

@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
 	"os"
 	"testing"
 	"time"
@@ -42,6 +45,28 @@ func startServer(t *testing.T) *app.Server {
 		}
 	})
 	return srv
+}
+
+// metricValue reads one unlabelled metric from GET /metrics.
+func metricValue(t *testing.T, s *app.Server, name string) float64 {
+	t.Helper()
+	resp, err := http.Get(baseURL(s) + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return f
+		}
+	}
+	t.Fatalf("metric %s not exported", name)
+	return 0
 }
 
 func baseURL(s *app.Server) string { return "http://" + s.Addr }

@@ -147,6 +147,14 @@ func TestPionClientsForwardingAndPLI(t *testing.T) {
 		}
 	}
 
+	// The forwarding is visible in the metrics.
+	if v := metricValue(t, srv, "vcc_forwarded_packets_total"); v < 40 {
+		t.Fatalf("vcc_forwarded_packets_total = %v after forwarding both ways", v)
+	}
+	if v := metricValue(t, srv, "vcc_calls"); v != 1 {
+		t.Fatalf("vcc_calls = %v during the call", v)
+	}
+
 	// Hang up: both are told the call ended.
 	if err := agent.Request(ctx, "hangup", struct{}{}); err != nil {
 		t.Fatal(err)
