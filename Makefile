@@ -2,7 +2,7 @@
 GO ?= go
 PKGS_RACE := ./...
 
-.PHONY: test run build deps vet fuzz bench load clean
+.PHONY: test run build tools deps vet fuzz bench load clean
 
 test: deps vet
 	$(GO) test -race -count=1 -timeout 10m $(PKGS_RACE)
@@ -12,6 +12,8 @@ run: build
 
 build:
 	$(GO) build -o bin/vccserver ./cmd/vccserver
+
+tools:
 	$(GO) build -o bin/loadtest ./cmd/loadtest
 
 deps:
