@@ -135,12 +135,9 @@ func (c *Center) do(ctx context.Context, f func() error) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	select {
-	case err := <-reply:
-		return err
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	// Once accepted, f runs to completion (it never blocks for long) and may write the caller's
+	// variables: wait for it even if ctx ends meanwhile.
+	return <-reply
 }
 
 // post runs f on the center goroutine later; for callers that must not wait (timers, call loops).

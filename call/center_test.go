@@ -529,7 +529,8 @@ func TestRoomRefusesAgent(t *testing.T) { // R13
 	id := h.enqueue(ann, "sales", 1)
 	h.available(zoe)
 	h.offered(zoe, id)
-	if err := h.c.Accept(h.ctx(), zoe.u, id, zoe.ep, zoe.n); err != nil {
+	// Accept may say so (the proposed fix) or leave it to CallEnded (now).
+	if err := h.c.Accept(h.ctx(), zoe.u, id, zoe.ep, zoe.n); err != nil && !errors.Is(err, ReasonMediaFailed) {
 		t.Fatal(err)
 	}
 	want := CallEnded{CallID: id, Reason: "media_failed", By: "zoe"}
@@ -643,12 +644,12 @@ func TestCloseEndsEveryCall(t *testing.T) {
 
 // A context that ends while the center is working on a request must not misinform the caller:
 // Enqueue either fails and leaves no call behind, or succeeds and returns the call's id; the center
-// keeps working. (Both selects in Center.do pick at random between ready cases, so 40 rounds with
+// keeps working. (Both selects in Center.do pick at random between ready cases, so 200 rounds with
 // an already-cancelled context cover every interleaving.)
 func TestCancelledContext(t *testing.T) {
 	h := newHarness(t, Config{})
 	queued := 0
-	for i := range 40 {
+	for i := range 200 {
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
 		p := h.customer(fmt.Sprintf("c%d", i))

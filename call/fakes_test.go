@@ -92,6 +92,13 @@ func (r *fakeRoom) Leave(p PartyID) {
 }
 
 func (r *fakeRoom) Close() error {
+	r.set.mu.Lock()
+	hold, closing := r.set.hold, r.set.closing
+	r.set.mu.Unlock()
+	if hold != nil {
+		closing <- r.id
+		<-hold
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.closes++
@@ -113,6 +120,15 @@ type roomSet struct {
 	rooms    map[CallID]*fakeRoom
 	failJoin map[PartyID]error
 	failNew  error
+	// With hold set, Close reports the room on closing and then waits until hold is closed.
+	hold    chan struct{}
+	closing chan CallID
+}
+
+func (s *roomSet) holdClose(hold chan struct{}, closing chan CallID) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.hold, s.closing = hold, closing
 }
 
 func newRoomSet() *roomSet {

@@ -55,12 +55,8 @@ func (l *loop) submit(ctx context.Context, cmd Command, lg *leg) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	select {
-	case err := <-r.reply:
-		return err
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	// Once accepted the command is decided and applied; its verdict is always worth waiting for.
+	return <-r.reply
 }
 
 // post hands cmd to the loop without waiting; used where the caller must not block on the call.

@@ -45,6 +45,22 @@ func deepCopy(s State) State {
 	return c
 }
 
+// comparable keeps what the table states of each effect: a Finish is compared by the CallEnded it
+// announces (fields added to Finish later, such as the reason as an error, are not in the table).
+func comparable(effects []Effect) []Effect {
+	out := make([]Effect, len(effects))
+	for i, e := range effects {
+		if f, ok := e.(Finish); ok {
+			e = Finish{Ended: f.Ended}
+		}
+		out[i] = e
+	}
+	if effects == nil {
+		return nil
+	}
+	return out
+}
+
 // bogus is a command the rules do not know.
 type bogus struct{}
 
@@ -253,7 +269,7 @@ func TestNext(t *testing.T) {
 			if !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("state:\n got %+v\nwant %+v", got, tc.want)
 			}
-			if !reflect.DeepEqual(effects, tc.effects) {
+			if !reflect.DeepEqual(comparable(effects), tc.effects) {
 				t.Errorf("effects:\n got %#v\nwant %#v", effects, tc.effects)
 			}
 		})

@@ -35,6 +35,8 @@ type Error struct {
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }
 
+var errNoCall = errors.New("client: not in a call")
+
 // Client is one signaling connection and, during a call, one PeerConnection.
 type Client struct {
 	ws     *websocket.Conn

@@ -121,6 +121,13 @@ func (c *Client) startMedia() {
 		c.senders = append(c.senders, s)
 		c.mu.Unlock()
 	}
+	if len(tracks) == 0 {
+		// Nothing to send (no camera, or a listener): still offer to receive both kinds, as a browser
+		// without devices does; an offer without m-lines cannot be negotiated.
+		for _, k := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeAudio, webrtc.RTPCodecTypeVideo} {
+			_, _ = pc.AddTransceiverFromKind(k, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly})
+		}
+	}
 	if onTrack != nil {
 		pc.OnTrack(onTrack)
 	}
@@ -137,4 +144,27 @@ func (c *Client) startMedia() {
 		return
 	}
 	_ = c.Send("offer", sdpData{SDP: offer.SDP})
+}
+
+// AddTrackLive adds a local track during a call (a screen share) and renegotiates with a new offer.
+func (c *Client) AddTrackLive(t webrtc.TrackLocal) (*webrtc.RTPSender, error) {
+	pc := c.PC()
+	if pc == nil {
+		return nil, errNoCall
+	}
+	s, err := pc.AddTrack(t)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	c.senders = append(c.senders, s)
+	c.mu.Unlock()
+	offer, err := pc.CreateOffer(nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := pc.SetLocalDescription(offer); err != nil {
+		return nil, err
+	}
+	return s, c.Send("offer", sdpData{SDP: offer.SDP})
 }

@@ -6,9 +6,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
-	"os"
 	"testing"
 	"time"
 
@@ -18,8 +18,24 @@ import (
 	"github.com/contactcenter/vcc/cmd/app"
 )
 
-// startServer runs a whole server in-process on a free loopback port with a fresh data directory.
+// startServer runs a whole server in-process on a free loopback port with a fresh data directory;
+// it is stopped when the test ends.
 func startServer(t *testing.T) *app.Server {
+	t.Helper()
+	srv := startServerNoCleanup(t)
+	t.Cleanup(func() { stopServer(t, srv) })
+	return srv
+}
+
+func stopServer(t *testing.T, srv *app.Server) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		t.Errorf("shutdown: %v", err)
+	}
+}
+
+func startServerNoCleanup(t *testing.T) *app.Server {
 	t.Helper()
 	cfg, err := app.LoadConfig("")
 	if err != nil {
@@ -37,13 +53,6 @@ func startServer(t *testing.T) *app.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil {
-			t.Errorf("shutdown: %v", err)
-		}
-	})
 	return srv
 }
 
@@ -99,14 +108,20 @@ func connectCall(t *testing.T, ctx context.Context, customer, agent *client.Clie
 	if err != nil {
 		t.Fatal(err)
 	}
-	var offered struct {
-		CallID string `json:"call_id"`
-	}
-	_ = json.Unmarshal(m.Data, &offered)
-	if err := agent.Request(ctx, "accept", map[string]string{"call_id": offered.CallID}); err != nil {
+	id := callID(m)
+	if err := agent.Request(ctx, "accept", map[string]string{"call_id": id}); err != nil {
 		t.Fatalf("accept: %v", err)
 	}
-	return offered.CallID
+	return id
+}
+
+// callID is the call_id of a server message.
+func callID(m client.Message) string {
+	var d struct {
+		CallID string `json:"call_id"`
+	}
+	_ = json.Unmarshal(m.Data, &d)
+	return d.CallID
 }
 
 // rtpTracks returns a VP8 and an Opus track a Go client sends.
