@@ -96,7 +96,7 @@ func New(cfg Config, auth *Auth, center *call.Center, opts ...Option) (*Server, 
 	if s.counters == nil {
 		s.counters = &media.Counters{}
 	}
-	api, err := newAPI(cfg.WebRTC)
+	api, err := newAPI(cfg.WebRTC, s.log)
 	if err != nil {
 		return nil, err
 	}

@@ -2,11 +2,15 @@ package signaling
 
 import (
 	"fmt"
+	"log/slog"
 	"net"
 
 	"github.com/pion/dtls/v3"
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
+	"github.com/pion/interceptor/pkg/nack"
+	"github.com/pion/interceptor/pkg/report"
+	"github.com/pion/interceptor/pkg/twcc"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -21,7 +25,7 @@ type WebRTCConfig struct {
 // newAPI builds the pion API shared by all browser parties: VP8 and Opus only (every browser has
 // both, and forwarding needs both ends to agree), NACK both ways, RTCP reports, TWCC feedback so the
 // browsers adapt their send rate, and SRTP with AES-GCM offered first (it costs a fifth of AES-CM).
-func newAPI(cfg WebRTCConfig) (*webrtc.API, error) {
+func newAPI(cfg WebRTCConfig, log *slog.Logger) (*webrtc.API, error) {
 	me := &webrtc.MediaEngine{}
 	videoFB := []webrtc.RTCPFeedback{{Type: "goog-remb"}, {Type: "ccm", Parameter: "fir"}, {Type: "nack"}, {Type: "nack", Parameter: "pli"}}
 	if err := me.RegisterCodec(webrtc.RTPCodecParameters{
@@ -37,17 +41,20 @@ func newAPI(cfg WebRTCConfig) (*webrtc.API, error) {
 		return nil, err
 	}
 	ir := &interceptor.Registry{}
-	if err := webrtc.ConfigureNack(me, ir); err != nil {
+	lf := pionLogs{log: log}
+	if err := webrtc.ConfigureNackWithOptions(me, ir, []nack.GeneratorOption{nack.WithGeneratorLoggerFactory(lf)},
+		nack.WithResponderLoggerFactory(lf)); err != nil {
 		return nil, err
 	}
-	if err := webrtc.ConfigureRTCPReports(ir); err != nil {
+	if err := webrtc.ConfigureRTCPReportsWithOptions(ir, []report.ReceiverOption{report.WithReceiverLoggerFactory(lf)},
+		report.WithSenderLoggerFactory(lf)); err != nil {
 		return nil, err
 	}
-	if err := webrtc.ConfigureTWCCSender(me, ir); err != nil {
+	if err := webrtc.ConfigureTWCCSenderWithOptions(me, ir, twcc.WithLoggerFactory(lf)); err != nil {
 		return nil, err
 	}
 
-	se := webrtc.SettingEngine{}
+	se := webrtc.SettingEngine{LoggerFactory: lf}
 	se.SetSRTPProtectionProfiles(dtls.SRTP_AEAD_AES_128_GCM, dtls.SRTP_AES128_CM_HMAC_SHA1_80)
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6})
