@@ -41,6 +41,7 @@ type Center struct {
 	done      chan struct{}
 	calls     sync.WaitGroup
 	closeOnce sync.Once
+	closing   bool // owned by the run goroutine: Close has taken its list of calls
 
 	// owned by the run goroutine
 	queues map[string]*queue
@@ -163,6 +164,9 @@ func (c *Center) Enqueue(ctx context.Context, u UserRef, queueName string, ep En
 	}
 	var id CallID
 	err := c.do(ctx, func() error {
+		if c.closing {
+			return ErrClosed
+		}
 		q, ok := c.queues[queueName]
 		if !ok {
 			return fmt.Errorf("%w: queue %q", ErrNotFound, queueName)
@@ -227,6 +231,9 @@ func (c *Center) Accept(ctx context.Context, u UserRef, id CallID, ep Endpoint, 
 		return fmt.Errorf("%w: only an agent accepts calls", ErrForbidden)
 	}
 	return c.do(ctx, func() error {
+		if c.closing {
+			return ErrClosed
+		}
 		a, ok := c.agents[u.ID]
 		e := c.byCall[id]
 		if e == nil {
@@ -255,6 +262,9 @@ func (c *Center) Accept(ctx context.Context, u UserRef, id CallID, ep Endpoint, 
 
 // Decline refuses an offered call; it goes to the next available agent.
 func (c *Center) Decline(ctx context.Context, u UserRef, id CallID) error {
+	if u.Role != Agent {
+		return fmt.Errorf("%w: only an agent declines calls", ErrForbidden)
+	}
 	return c.do(ctx, func() error {
 		a, ok := c.agents[u.ID]
 		if !ok || a.state != AgentRinging || a.offered != id {
@@ -316,6 +326,7 @@ func (c *Center) Close() { c.closeOnce.Do(c.close) }
 func (c *Center) close() {
 	var loops []*loop
 	if c.do(context.Background(), func() error {
+		c.closing = true
 		for _, e := range c.byCall {
 			loops = append(loops, e.loop)
 		}
@@ -380,21 +391,26 @@ func (c *Center) withdraw(a *agent, reason string) {
 	}
 	if e := c.byCall[id]; e != nil {
 		e.offered = ""
-		e.loop.post(SetPhase{Phase: PhaseQueued})
+		_ = e.loop.submit(context.Background(), SetPhase{Phase: PhaseQueued}, nil)
 	}
 }
 
 // dispatch offers waiting customers, oldest first, to the longest-idle available agent with the
 // queue's skill (R1).
 func (c *Center) dispatch() {
-	for _, q := range c.queues {
+	if c.closing {
+		return
+	}
+	// Queues in configured order, so a multi-skilled agent's work is predictable.
+	for _, qc := range c.cfg.Queues {
+		q := c.queues[qc.Name]
 		for _, e := range q.waiting {
 			if e.offered != "" {
 				continue
 			}
 			a := c.pick(q, e)
 			if a == nil {
-				break
+				continue // every available agent declined this one; the next customer may still be served
 			}
 			c.offer(a, e)
 		}
@@ -435,7 +451,7 @@ func (c *Center) offer(a *agent, e *entry) {
 			}
 		})
 	})
-	e.loop.post(SetPhase{Phase: PhaseRinging})
+	_ = e.loop.submit(context.Background(), SetPhase{Phase: PhaseRinging}, nil)
 	c.log.Info("call offered", "call", id, "agent", a.user.ID)
 }
 

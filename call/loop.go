@@ -68,7 +68,7 @@ func (l *loop) run() {
 	defer close(l.done)
 	for r := range l.reqs {
 		err := l.handle(r.cmd, r.leg)
-		r.reply <- err
+		failed := len(l.pending) > 0
 		for len(l.pending) > 0 && l.state.Phase != PhaseEnded {
 			next := l.pending[0]
 			l.pending = l.pending[1:]
@@ -76,6 +76,11 @@ func (l *loop) run() {
 				l.log.Warn("follow-up refused", "cmd", fmt.Sprintf("%T", next), "err", err)
 			}
 		}
+		l.pending = nil
+		if err == nil && failed {
+			err = fmt.Errorf("%w: the media room refused the party", ReasonMediaFailed)
+		}
+		r.reply <- err
 		if l.state.Phase == PhaseEnded {
 			return
 		}
@@ -123,7 +128,7 @@ func (l *loop) apply(e Effect, prev State) {
 			l.log.Warn("closing media room", "err", err)
 		}
 		for id, lg := range l.legs {
-			_ = lg.ep.Close(ReasonHangup)
+			_ = lg.ep.Close(e.Reason)
 			lg.n.Notify(View(l.state, id))
 			lg.n.Notify(e.Ended)
 		}

@@ -67,7 +67,10 @@ type (
 	// Publish sends the new call state to every party.
 	Publish struct{}
 	// Finish ends the call: every remaining leg is closed and told the reason.
-	Finish struct{ Ended CallEnded }
+	Finish struct {
+		Ended  CallEnded
+		Reason error
+	}
 )
 
 func (JoinRoom) effect()  {}
@@ -157,7 +160,7 @@ func finish(s State, reason error, by PartyID) (State, []Effect, error) {
 	s.Phase = PhaseEnded
 	ended := CallEnded{CallID: s.ID, Reason: reason.Error(), By: by}
 	s.Ended = &ended
-	return s, []Effect{Finish{Ended: ended}}, nil
+	return s, []Effect{Finish{Ended: ended, Reason: reason}}, nil
 }
 
 // Actions is what party p may do now; clients use it to enable buttons, the server re-checks.

@@ -2,27 +2,15 @@ package call
 
 import (
 	"errors"
-	"os"
 	"sync"
 	"testing"
 	"time"
 )
 
-// Regression tests for bugs found while writing this package's tests. Each is skipped until its
-// fix (proposed in the report that came with these tests) is applied: VCC_RUN_KNOWN_BUGS=1 runs them
-// anyway. Delete the knownBug line of a test when its fix lands.
-func knownBug(t *testing.T, what string) {
-	t.Helper()
-	if os.Getenv("VCC_RUN_KNOWN_BUGS") == "" {
-		t.Skipf("known bug, fix proposed: %s (VCC_RUN_KNOWN_BUGS=1 runs this test)", what)
-	}
-}
-
 // R1: a customer whom every available agent declined must not hold up the customers behind them.
 // Center.dispatch stops at the first waiting customer for whom pick finds nobody ("break"), so bob
 // waits while amy, available and with the skill, has only declined ann.
 func TestDeclinedCallDoesNotBlockTheQueue(t *testing.T) { // R1
-	knownBug(t, "dispatch breaks out of the queue at a customer all available agents declined")
 	h := newHarness(t, Config{})
 	ann, bob, amy := h.customer("ann"), h.customer("bob"), h.agent("amy")
 	id1 := h.enqueue(ann, "sales", 1)
@@ -39,7 +27,6 @@ func TestDeclinedCallDoesNotBlockTheQueue(t *testing.T) { // R1
 // Close takes its list of calls, ends them and waits for every call loop. A customer who arrives in
 // between gets a call loop that nothing ends, and Close waits for it forever.
 func TestCloseWhileEnqueueing(t *testing.T) {
-	knownBug(t, "Enqueue during Close creates a call that Close never ends; Close hangs")
 	h := newHarness(t, Config{})
 	ann, bob := h.customer("ann"), h.customer("bob")
 	h.enqueue(ann, "sales", 1)
@@ -72,7 +59,6 @@ func TestCloseWhileEnqueueing(t *testing.T) {
 // Endpoints closed because the call ends are told the call's end reason: on shutdown a leg's
 // context cause must read "shutdown", not "hangup" (loop.apply closes them with ReasonHangup).
 func TestEndpointsClosedWithTheEndReason(t *testing.T) {
-	knownBug(t, "Finish closes every remaining endpoint with ReasonHangup whatever the end reason")
 	h := newHarness(t, Config{})
 	ann, bob, zoe := h.customer("ann"), h.customer("bob"), h.agent("zoe")
 	id := h.enqueue(ann, "sales", 1)
@@ -95,7 +81,6 @@ func TestEndpointsClosedWithTheEndReason(t *testing.T) {
 // posts each SetPhase from its own goroutine, so "queued" (withdrawn) and "ringing" (offered to the
 // next agent) reach the loop in either order.
 func TestPhaseFollowsTheOffer(t *testing.T) {
-	knownBug(t, "SetPhase commands are posted from separate goroutines and can be applied out of order")
 	h := newHarness(t, Config{})
 	ann := h.customer("ann")
 	agents := []*person{h.agent("a1"), h.agent("a2"), h.agent("a3"), h.agent("a4"), h.agent("a5")}
@@ -123,7 +108,6 @@ func TestPhaseFollowsTheOffer(t *testing.T) {
 // already ended (today the customer is told CallEnded, then a queue position, and an available agent
 // is offered the dead call until the end reaches the center).
 func TestEnqueueWhenRoomRefusesCustomer(t *testing.T) { // R13
-	knownBug(t, "Enqueue succeeds and queues the call when the media room refuses the customer")
 	h := newHarness(t, Config{})
 	ann, amy := h.customer("ann"), h.agent("amy")
 	h.available(amy)
