@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 const benchCalls = 1000
@@ -21,8 +22,9 @@ type nopRoom struct{}
 func (nopRoom) Join(Endpoint) error { return nil }
 func (nopRoom) Leave(PartyID)       {}
 func (nopRoom) Close() error        { return nil }
+func (nopRoom) Apply(Routing) error { return nil }
 
-func nopRooms(CallID) (MediaRoom, error) { return nopRoom{}, nil }
+func nopRooms(CallID, Mode) (MediaRoom, error) { return nopRoom{}, nil }
 
 // connectedLoops starts n call loops, each with a customer and an agent joined (phase connected).
 func connectedLoops(b *testing.B, n int) (loops []*loop, stop func()) {
@@ -31,13 +33,14 @@ func connectedLoops(b *testing.B, n int) (loops []*loop, stop func()) {
 	loops = make([]*loop, n)
 	done := make(chan struct{}, n)
 	for i := range loops {
-		l := newLoop(CallID(fmt.Sprintf("c%d", i)), "sales", nopRoom{}, func(CallEnded, []Party) {}, quietLog())
+		l := newLoop(State{ID: CallID(fmt.Sprintf("c%d", i)), Queue: "sales", Phase: PhaseQueued, Mode: ModeSFU, Media: ModeSFU},
+			nopRoom{}, nopRooms, nil, SystemClock{}, nopHooks(), quietLog())
 		go func() { l.run(); done <- struct{}{} }()
 		for _, u := range []UserRef{
 			{ID: fmt.Sprintf("cust%d", i), Role: Customer},
 			{ID: fmt.Sprintf("agent%d", i), Role: Agent},
 		} {
-			if err := l.submit(ctx, Join{Party: Party{User: u, Audio: true, Video: true}}, &leg{ep: newEndpoint(u), n: nopNotifier{}}); err != nil {
+			if err := l.submit(ctx, Join{Party: Party{User: u, Audio: true, Video: true, JoinedAt: time.Now()}}, &leg{ep: newEndpoint(u), n: nopNotifier{}}); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -181,4 +184,11 @@ func memNow() memReading {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	return memReading{heap: int64(m.HeapAlloc), stack: int64(m.StackInuse)}
+}
+
+func nopHooks() hooks {
+	return hooks{
+		ring: func(CallID, Ring) {}, cancel: func(CallID, CancelRing) {}, requeue: func(CallID, Requeue) {},
+		released: func(CallID, string, Released) {}, ended: func(CallEnded, []Party, int) {},
+	}
 }

@@ -12,8 +12,11 @@ import (
 
 // QueueConfig is one queue: customers who arrive there are offered to agents with its skill.
 type QueueConfig struct {
-	Name  string
-	Skill string
+	Name          string
+	Skill         string
+	WrapupReasons []string      // R27: the reasons an agent may choose after a call of this queue
+	WrapupTimeout time.Duration // R2: wrap-up ends by itself after this long (0: 60 s)
+	AutoRecord    bool          // R26: calls of this queue are recorded from the start
 }
 
 // AgentConfig is what the center knows of an agent before they log in.
@@ -27,28 +30,39 @@ type Config struct {
 	Queues       []QueueConfig // the first is the default queue
 	Agents       []AgentConfig // agents not listed have every queue's skill
 	OfferTimeout time.Duration // an offer not answered in time sets the agent offline (R1)
+	Mode         Mode          // the video mode until an admin changes it (R6); default sfu
+}
+
+// Dialer reaches external numbers (the SIP gateway). Without one, numbers are refused.
+type Dialer interface {
+	Dial(ctx context.Context, number string) (Endpoint, error)
 }
 
 // Center routes customers to agents (R1) and owns the life of every call. Its state belongs to one
 // goroutine; the exported methods hand it closures and wait. Each call then has its own loop.
 type Center struct {
-	cfg   Config
-	clock Clock
-	rooms RoomFactory
-	log   *slog.Logger
+	cfg    Config
+	clock  Clock
+	rooms  RoomFactory
+	store  Store
+	dialer Dialer
+	log    *slog.Logger
 
 	reqs      chan func()
 	done      chan struct{}
 	calls     sync.WaitGroup
 	closeOnce sync.Once
-	closing   bool // owned by the run goroutine: Close has taken its list of calls
 
 	// owned by the run goroutine
-	queues map[string]*queue
-	agents map[string]*agent
-	byCall map[CallID]*entry
-	inCall map[string]CallID // user id -> call
-	seq    uint64
+	closing bool
+	mode    Mode
+	queues  map[string]*queue
+	agents  map[string]*agent
+	byCall  map[CallID]*entry
+	inCall  map[string]CallID // user id (party or supervisor) -> call
+	lastSeq map[CallID]int    // ended calls whose agents are still in wrap-up
+	seq     uint64
+	cbTimer map[string]Timer
 }
 
 type queue struct {
@@ -62,8 +76,33 @@ type agent struct {
 	state     AgentState
 	idleSince time.Time
 	n         Notifier
-	offered   CallID
-	timer     Timer
+	offer     *offer
+	wrap      *wrapup
+}
+
+// offerKind is why an agent's phone rings.
+type offerKind string
+
+const (
+	offerInbound  offerKind = "inbound"  // a customer from a queue (or transferred to this agent)
+	offerConsult  offerKind = "consult"  // help-seeking or consultative transfer (R8, R18)
+	offerDirect   offerKind = "direct"   // another agent calls (R29)
+	offerCallback offerKind = "callback" // a callback is due (R30)
+)
+
+type offer struct {
+	kind  offerKind
+	call  CallID
+	cb    *Callback
+	timer Timer
+	n     uint64 // distinguishes offers of the same call to the same agent
+}
+
+type wrapup struct {
+	call    CallID
+	queue   string
+	applies bool // the controlling agent's reason is the call's (R27)
+	timer   Timer
 }
 
 type entry struct {
@@ -71,7 +110,10 @@ type entry struct {
 	queue    *queue
 	customer UserRef
 	n        Notifier
-	offered  string          // agent id ringing now
+	waiting  bool            // in its queue
+	offered  string          // agent ringing for this customer now
+	only     string          // a transfer to a named agent: offer only to them (R17)
+	consult  string          // agent ringing for a consult of this call
 	declined map[string]bool // agents who declined this call
 	lastPos  int
 }
@@ -85,7 +127,14 @@ func WithClock(c Clock) Option { return func(x *Center) { x.clock = c } }
 // WithLogger sets the logger.
 func WithLogger(l *slog.Logger) Option { return func(x *Center) { x.log = l } }
 
-// NewCenter starts a center; Close stops it.
+// WithStore persists call records, callbacks and the video mode (R25, R30, R6).
+func WithStore(s Store) Option { return func(x *Center) { x.store = s } }
+
+// WithDialer lets calls reach external numbers.
+func WithDialer(d Dialer) Option { return func(x *Center) { x.dialer = d } }
+
+// NewCenter starts a center; Close stops it. With a store, calls a previous run left unfinished
+// are closed as ended by server restart (R25) and due callbacks are scheduled (R30).
 func NewCenter(cfg Config, rooms RoomFactory, opts ...Option) (*Center, error) {
 	if len(cfg.Queues) == 0 {
 		return nil, fmt.Errorf("call: at least one queue must be configured")
@@ -93,26 +142,63 @@ func NewCenter(cfg Config, rooms RoomFactory, opts ...Option) (*Center, error) {
 	if cfg.OfferTimeout <= 0 {
 		cfg.OfferTimeout = 30 * time.Second
 	}
+	if cfg.Mode == "" {
+		cfg.Mode = ModeSFU
+	}
+	if !cfg.Mode.Valid() {
+		return nil, fmt.Errorf("call: unknown video mode %q", cfg.Mode)
+	}
 	c := &Center{
-		cfg: cfg, clock: SystemClock{}, rooms: rooms, log: slog.Default(),
+		cfg: cfg, clock: SystemClock{}, rooms: rooms, log: slog.Default(), mode: cfg.Mode,
 		reqs: make(chan func()), done: make(chan struct{}),
 		queues: map[string]*queue{}, agents: map[string]*agent{},
-		byCall: map[CallID]*entry{}, inCall: map[string]CallID{},
+		byCall: map[CallID]*entry{}, inCall: map[string]CallID{}, lastSeq: map[CallID]int{},
+		cbTimer: map[string]Timer{},
 	}
 	for _, o := range opts {
 		o(c)
 	}
-	for _, q := range cfg.Queues {
+	for i, q := range cfg.Queues {
 		if q.Name == "" {
 			return nil, fmt.Errorf("call: a queue has no name")
 		}
 		if q.Skill == "" {
 			q.Skill = q.Name
 		}
+		if q.WrapupTimeout <= 0 {
+			q.WrapupTimeout = time.Minute
+		}
+		c.cfg.Queues[i] = q
 		c.queues[q.Name] = &queue{cfg: q}
 	}
+	if err := c.recover(); err != nil {
+		return nil, err
+	}
 	go c.run()
+	c.scheduleCallbacks()
 	return c, nil
+}
+
+// recover closes what a crash left open and loads the persisted video mode.
+func (c *Center) recover() error {
+	if c.store == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ended, err := c.store.EndUnfinished(ctx, ReasonServerRestart.Error(), c.clock.Now())
+	if err != nil {
+		return fmt.Errorf("call: recovering unfinished calls: %w", err)
+	}
+	if len(ended) > 0 {
+		c.log.Warn("calls left unfinished by the previous run marked ended", "count", len(ended), "reason", ReasonServerRestart)
+	}
+	if v, ok, err := c.store.Setting(ctx, settingMode); err != nil {
+		return fmt.Errorf("call: reading video mode: %w", err)
+	} else if ok && Mode(v).Valid() {
+		c.mode = Mode(v)
+	}
+	return nil
 }
 
 func (c *Center) run() {
@@ -154,6 +240,61 @@ func (c *Center) post(f func()) {
 // DefaultQueue is the queue a customer joins when none is named.
 func (c *Center) DefaultQueue() string { return c.cfg.Queues[0].Name }
 
+// QueueNames lists the configured queues in order.
+func (c *Center) QueueNames() []string {
+	names := make([]string, len(c.cfg.Queues))
+	for i, q := range c.cfg.Queues {
+		names[i] = q.Name
+	}
+	return names
+}
+
+// newCall creates a call and its loop (on the center goroutine). The call_started record is
+// written before anything else can happen to the call.
+func (c *Center) newCall(ctx context.Context, q *queue, customer UserRef, kind string, n Notifier) (*entry, error) {
+	if c.closing {
+		return nil, ErrClosed
+	}
+	c.seq++
+	id := CallID("c" + strconv.FormatInt(c.clock.Now().UnixMilli(), 36) + "-" + strconv.FormatUint(c.seq, 10))
+	media := c.mode
+	if media == ModeAuto {
+		media = ModeSFU // R5: auto starts on the SFU
+	}
+	room, err := c.rooms(id, media)
+	if err != nil {
+		return nil, fmt.Errorf("call: media room: %w", err)
+	}
+	st := State{ID: id, Queue: q.cfg.Name, Phase: PhaseQueued, Mode: c.mode, Media: media, Recording: q.cfg.AutoRecord}
+	e := &entry{queue: q, customer: customer, n: n, declined: map[string]bool{}}
+	e.loop = newLoop(st, room, c.rooms, c.store, c.clock, c.loopHooks(), c.log.With("call", id))
+	if err := e.loop.record(RecCallStarted, customer.ID, string(customer.Role), map[string]string{
+		"queue": q.cfg.Name, "customer": customer.ID, "customer_name": customer.Name, "mode": string(media), "kind": kind,
+	}); err != nil {
+		_ = room.Close()
+		return nil, err
+	}
+	if q.cfg.AutoRecord {
+		_ = e.loop.record(RecRecording, "", "system", map[string]string{"state": "started", "automatic": "true"})
+	}
+	c.calls.Add(1)
+	go func() { defer c.calls.Done(); e.loop.run() }()
+	c.byCall[id] = e
+	return e, nil
+}
+
+func (c *Center) loopHooks() hooks {
+	return hooks{
+		ring:     func(id CallID, r Ring) { c.post(func() { c.ring(id, r) }) },
+		cancel:   func(id CallID, r CancelRing) { c.post(func() { c.cancelRing(id) }) },
+		requeue:  func(id CallID, r Requeue) { c.post(func() { c.requeue(id, r.Target) }) },
+		released: func(id CallID, q string, r Released) { c.post(func() { c.released(id, q, r) }) },
+		ended: func(e CallEnded, parties []Party, seq int) {
+			c.post(func() { c.ended(e, parties, seq) })
+		},
+	}
+}
+
 // Enqueue brings a customer into a queue with the endpoint that will carry their media (R1).
 func (c *Center) Enqueue(ctx context.Context, u UserRef, queueName string, ep Endpoint, n Notifier) (CallID, error) {
 	if u.Role != Customer {
@@ -164,9 +305,6 @@ func (c *Center) Enqueue(ctx context.Context, u UserRef, queueName string, ep En
 	}
 	var id CallID
 	err := c.do(ctx, func() error {
-		if c.closing {
-			return ErrClosed
-		}
 		q, ok := c.queues[queueName]
 		if !ok {
 			return fmt.Errorf("%w: queue %q", ErrNotFound, queueName)
@@ -174,149 +312,23 @@ func (c *Center) Enqueue(ctx context.Context, u UserRef, queueName string, ep En
 		if cur, busy := c.inCall[u.ID]; busy {
 			return fmt.Errorf("%w: already in call %s", ErrInvalidState, cur)
 		}
-		c.seq++
-		id = CallID("c" + strconv.FormatInt(c.clock.Now().UnixMilli(), 36) + "-" + strconv.FormatUint(c.seq, 10))
-		room, err := c.rooms(id)
+		e, err := c.newCall(ctx, q, u, "inbound", n)
 		if err != nil {
-			return fmt.Errorf("call: media room: %w", err)
+			return err
 		}
-		e := &entry{queue: q, customer: u, n: n, declined: map[string]bool{}}
-		e.loop = newLoop(id, q.cfg.Name, room, func(ended CallEnded, parties []Party) {
-			c.post(func() { c.ended(ended, parties) })
-		}, c.log.With("call", id))
-		c.calls.Add(1)
-		go func() { defer c.calls.Done(); e.loop.run() }()
-		if err := e.loop.submit(ctx, Join{Party: Party{User: u, Audio: true, Video: true, JoinedAt: c.clock.Now()}}, &leg{ep: ep, n: n}); err != nil {
+		id = e.loop.id
+		if err := e.loop.submit(ctx, Join{Party: Party{User: u, As: AsCustomer, Audio: true, Video: true, JoinedAt: c.clock.Now()}}, &leg{ep: ep, n: n}); err != nil {
 			_ = e.loop.submit(context.Background(), End{Reason: ReasonMediaFailed}, nil)
 			return err
 		}
-		c.byCall[id] = e
 		c.inCall[u.ID] = id
+		e.waiting = true
 		q.waiting = append(q.waiting, e)
 		c.log.Info("customer queued", "call", id, "queue", q.cfg.Name, "customer", u.ID)
 		c.dispatch()
 		return nil
 	})
 	return id, err
-}
-
-// SetAgentState makes an agent available for calls or takes them offline (R1).
-func (c *Center) SetAgentState(ctx context.Context, u UserRef, state AgentState, n Notifier) error {
-	if u.Role != Agent {
-		return fmt.Errorf("%w: only an agent has an agent state", ErrForbidden)
-	}
-	if state != AgentAvailable && state != AgentOffline {
-		return fmt.Errorf("%w: an agent can only set available or offline", ErrInvalidState)
-	}
-	return c.do(ctx, func() error {
-		a := c.agent(u)
-		a.n = n
-		switch {
-		case a.state == state:
-			return nil
-		case a.state == AgentBusy:
-			return fmt.Errorf("%w: agent is in a call", ErrInvalidState)
-		case a.state == AgentRinging:
-			c.withdraw(a, "agent_offline")
-		}
-		c.setAgent(a, state)
-		c.dispatch()
-		return nil
-	})
-}
-
-// Accept connects an agent to the call they are being offered, with the endpoint for their media.
-func (c *Center) Accept(ctx context.Context, u UserRef, id CallID, ep Endpoint, n Notifier) error {
-	if u.Role != Agent {
-		return fmt.Errorf("%w: only an agent accepts calls", ErrForbidden)
-	}
-	return c.do(ctx, func() error {
-		if c.closing {
-			return ErrClosed
-		}
-		a, ok := c.agents[u.ID]
-		e := c.byCall[id]
-		if e == nil {
-			return fmt.Errorf("%w: call %s", ErrNotFound, id)
-		}
-		if !ok || a.state != AgentRinging || a.offered != id {
-			return fmt.Errorf("%w: call %s is not offered to you", ErrInvalidState, id)
-		}
-		a.timer.Stop()
-		a.n = n
-		a.offered = ""
-		e.offered = ""
-		e.queue.waiting = slices.DeleteFunc(e.queue.waiting, func(x *entry) bool { return x == e })
-		c.setAgent(a, AgentBusy)
-		c.inCall[u.ID] = id
-		if err := e.loop.submit(ctx, Join{Party: Party{User: u, Audio: true, Video: true, JoinedAt: c.clock.Now()}}, &leg{ep: ep, n: n}); err != nil {
-			delete(c.inCall, u.ID)
-			c.setAgent(a, AgentAvailable)
-			return err
-		}
-		c.log.Info("agent accepted", "call", id, "agent", u.ID)
-		c.positions(e.queue)
-		return nil
-	})
-}
-
-// Decline refuses an offered call; it goes to the next available agent.
-func (c *Center) Decline(ctx context.Context, u UserRef, id CallID) error {
-	if u.Role != Agent {
-		return fmt.Errorf("%w: only an agent declines calls", ErrForbidden)
-	}
-	return c.do(ctx, func() error {
-		a, ok := c.agents[u.ID]
-		if !ok || a.state != AgentRinging || a.offered != id {
-			return fmt.Errorf("%w: call %s is not offered to you", ErrInvalidState, id)
-		}
-		if e := c.byCall[id]; e != nil {
-			e.declined[a.user.ID] = true
-		}
-		c.withdraw(a, "declined")
-		c.setAgent(a, AgentAvailable)
-		c.dispatch()
-		return nil
-	})
-}
-
-// Hangup takes a user out of their call (R11; R13 decides whether the call goes on).
-func (c *Center) Hangup(ctx context.Context, u UserRef) error {
-	l, err := c.callOf(ctx, u)
-	if err != nil {
-		return err
-	}
-	return l.submit(ctx, Leave{Party: PartyID(u.ID), Reason: ReasonHangup}, nil)
-}
-
-// SetMedia records what a party is sending (audio and video on or off).
-func (c *Center) SetMedia(ctx context.Context, u UserRef, audio, video bool) error {
-	l, err := c.callOf(ctx, u)
-	if err != nil {
-		return err
-	}
-	return l.submit(ctx, SetMedia{Party: PartyID(u.ID), Audio: audio, Video: video}, nil)
-}
-
-// Disconnect is called when a user's client goes away: a ringing offer moves on, an agent goes
-// offline, and a party leaves their call.
-func (c *Center) Disconnect(u UserRef) {
-	_ = c.do(context.Background(), func() error {
-		if a, ok := c.agents[u.ID]; ok {
-			a.n = nil
-			if a.state == AgentRinging {
-				c.withdraw(a, "agent_offline")
-			}
-			if a.state != AgentBusy {
-				a.state = AgentOffline
-			}
-			c.dispatch()
-		}
-		if id, ok := c.inCall[u.ID]; ok {
-			c.byCall[id].loop.post(Leave{Party: PartyID(u.ID), Reason: ReasonDisconnected})
-		}
-		return nil
-	})
 }
 
 // Close ends every call (reason shutdown), waits for their loops and stops the center. Calling it
@@ -330,6 +342,9 @@ func (c *Center) close() {
 		for _, e := range c.byCall {
 			loops = append(loops, e.loop)
 		}
+		for _, t := range c.cbTimer {
+			t.Stop()
+		}
 		return nil
 	}) != nil {
 		return
@@ -341,6 +356,7 @@ func (c *Center) close() {
 	close(c.done)
 }
 
+// callOf is the loop of the call u is in.
 func (c *Center) callOf(ctx context.Context, u UserRef) (*loop, error) {
 	var l *loop
 	err := c.do(ctx, func() error {
@@ -352,47 +368,6 @@ func (c *Center) callOf(ctx context.Context, u UserRef) (*loop, error) {
 		return nil
 	})
 	return l, err
-}
-
-func (c *Center) agent(u UserRef) *agent {
-	a, ok := c.agents[u.ID]
-	if !ok {
-		a = &agent{user: u, state: AgentOffline}
-		for _, ac := range c.cfg.Agents {
-			if ac.ID == u.ID {
-				a.skills = ac.Skills
-			}
-		}
-		c.agents[u.ID] = a
-	}
-	a.user = u
-	return a
-}
-
-func (c *Center) setAgent(a *agent, s AgentState) {
-	if s == AgentAvailable && a.state != AgentRinging {
-		a.idleSince = c.clock.Now()
-	}
-	a.state = s
-	if a.n != nil {
-		a.n.Notify(AgentStateChanged{State: s})
-	}
-}
-
-// withdraw cancels the offer ringing at agent a; the call goes back to waiting.
-func (c *Center) withdraw(a *agent, reason string) {
-	id := a.offered
-	a.offered = ""
-	if a.timer != nil {
-		a.timer.Stop()
-	}
-	if a.n != nil {
-		a.n.Notify(OfferWithdrawn{CallID: id, Reason: reason})
-	}
-	if e := c.byCall[id]; e != nil {
-		e.offered = ""
-		_ = e.loop.submit(context.Background(), SetPhase{Phase: PhaseQueued}, nil)
-	}
 }
 
 // dispatch offers waiting customers, oldest first, to the longest-idle available agent with the
@@ -408,23 +383,33 @@ func (c *Center) dispatch() {
 			if e.offered != "" {
 				continue
 			}
-			a := c.pick(q, e)
+			var a *agent
+			if e.only != "" {
+				if x := c.agents[e.only]; x != nil && x.state == AgentAvailable && x.n != nil {
+					a = x
+				}
+			} else {
+				a = c.pick(q.cfg.Skill, e.declined)
+			}
 			if a == nil {
 				continue // every available agent declined this one; the next customer may still be served
 			}
-			c.offer(a, e)
+			c.offer(a, offerInbound, e.loop.id, nil)
+			e.offered = a.user.ID
+			_ = e.loop.submit(context.Background(), SetPhase{Phase: PhaseRinging}, nil)
 		}
 		c.positions(q)
 	}
 }
 
-func (c *Center) pick(q *queue, e *entry) *agent {
+// pick is the longest-idle available agent with skill (R1, R8).
+func (c *Center) pick(skill string, skip map[string]bool) *agent {
 	var best *agent
 	for _, a := range c.agents {
-		if a.state != AgentAvailable || a.n == nil || e.declined[a.user.ID] {
+		if a.state != AgentAvailable || a.n == nil || skip[a.user.ID] {
 			continue
 		}
-		if a.skills != nil && !slices.Contains(a.skills, q.cfg.Skill) {
+		if a.skills != nil && !slices.Contains(a.skills, skill) {
 			continue
 		}
 		if best == nil || a.idleSince.Before(best.idleSince) ||
@@ -433,26 +418,6 @@ func (c *Center) pick(q *queue, e *entry) *agent {
 		}
 	}
 	return best
-}
-
-func (c *Center) offer(a *agent, e *entry) {
-	id := e.loop.id // immutable after creation
-	e.offered = a.user.ID
-	a.offered = id
-	c.setAgent(a, AgentRinging)
-	a.n.Notify(CallOffered{CallID: id, Queue: e.queue.cfg.Name, Customer: e.customer, Timeout: c.cfg.OfferTimeout})
-	a.timer = c.clock.AfterFunc(c.cfg.OfferTimeout, func() {
-		c.post(func() {
-			if a.state == AgentRinging && a.offered == id {
-				c.log.Info("offer not answered; agent set offline", "call", id, "agent", a.user.ID)
-				c.withdraw(a, "timeout")
-				c.setAgent(a, AgentOffline)
-				c.dispatch()
-			}
-		})
-	})
-	_ = e.loop.submit(context.Background(), SetPhase{Phase: PhaseRinging}, nil)
-	c.log.Info("call offered", "call", id, "agent", a.user.ID)
 }
 
 // positions tells each waiting customer their place when it changed.
@@ -465,42 +430,39 @@ func (c *Center) positions(q *queue) {
 	}
 }
 
-// ended releases what a finished call held: its queue place, a ringing offer, its agents.
-func (c *Center) ended(ended CallEnded, parties []Party) {
+func (c *Center) unqueue(e *entry) {
+	if e.waiting {
+		e.waiting = false
+		e.queue.waiting = slices.DeleteFunc(e.queue.waiting, func(x *entry) bool { return x == e })
+		c.positions(e.queue)
+	}
+}
+
+// ended releases what a finished call held: its queue place, ringing offers, its users.
+func (c *Center) ended(ended CallEnded, parties []Party, seq int) {
 	e := c.byCall[ended.CallID]
 	if e == nil {
 		return
 	}
 	delete(c.byCall, ended.CallID)
-	e.queue.waiting = slices.DeleteFunc(e.queue.waiting, func(x *entry) bool { return x == e })
-	if e.offered != "" {
-		if a := c.agents[e.offered]; a != nil && a.offered == ended.CallID {
-			c.withdraw(a, "customer_left")
+	c.unqueue(e)
+	for _, id := range []string{e.offered, e.consult} {
+		if a := c.agents[id]; a != nil && a.offer != nil && a.offer.call == ended.CallID {
+			c.withdraw(a, "call_ended")
 			c.setAgent(a, AgentAvailable)
 		}
 	}
-	for _, p := range parties {
-		delete(c.inCall, p.User.ID)
-		if a, ok := c.agents[p.User.ID]; ok && a.state == AgentBusy {
-			// Wrap-up (R2) arrives with the full call model; until then the agent is available again,
-			// or offline when their client is gone.
-			if a.n == nil {
-				a.state = AgentOffline
-			} else {
-				c.setAgent(a, AgentAvailable)
-			}
+	for uid, cid := range c.inCall {
+		if cid == ended.CallID {
+			delete(c.inCall, uid)
+		}
+	}
+	for _, a := range c.agents {
+		if a.wrap != nil && a.wrap.call == ended.CallID {
+			c.lastSeq[ended.CallID] = seq // agents still to wrap up append after the end
 		}
 	}
 	c.dispatch()
-}
-
-// QueueNames lists the configured queues in order.
-func (c *Center) QueueNames() []string {
-	names := make([]string, len(c.cfg.Queues))
-	for i, q := range c.cfg.Queues {
-		names[i] = q.Name
-	}
-	return names
 }
 
 // Stats is a snapshot for metrics.
@@ -520,4 +482,41 @@ func (c *Center) Stats(ctx context.Context) (Stats, error) {
 		return nil
 	})
 	return st, err
+}
+
+// CallInfo is an active call as a supervisor's list shows it.
+type CallInfo struct {
+	ID       CallID
+	Queue    string
+	Customer UserRef
+	Agents   []string
+	Waiting  bool
+}
+
+// ActiveCalls lists calls in progress, for supervisors and admins.
+func (c *Center) ActiveCalls(ctx context.Context, u UserRef) ([]CallInfo, error) {
+	if u.Role != Supervisor && u.Role != Admin {
+		return nil, fmt.Errorf("%w: only supervisors and admins list calls", ErrForbidden)
+	}
+	var out []CallInfo
+	err := c.do(ctx, func() error {
+		for id, e := range c.byCall {
+			ci := CallInfo{ID: id, Queue: e.queue.cfg.Name, Customer: e.customer, Waiting: e.waiting}
+			for uid, cid := range c.inCall {
+				if a, ok := c.agents[uid]; ok && cid == id && a.state == AgentBusy {
+					ci.Agents = append(ci.Agents, uid)
+				}
+			}
+			slices.Sort(ci.Agents)
+			out = append(out, ci)
+		}
+		return nil
+	})
+	slices.SortFunc(out, func(a, b CallInfo) int {
+		if a.ID < b.ID {
+			return -1
+		}
+		return 1
+	})
+	return out, err
 }

@@ -29,9 +29,19 @@ type (
 	AgentStateChanged struct{ State AgentState }
 	CallOffered       struct {
 		CallID   CallID
+		Kind     string // inbound, consult, direct, callback
 		Queue    string
 		Customer UserRef
+		Callback string // the callback's id when Kind is callback
 		Timeout  time.Duration
+	}
+	// WrapupStarted tells an agent they are in wrap-up after leaving a call (R2, R27).
+	WrapupStarted struct {
+		CallID  CallID
+		Queue   string
+		Reasons []string
+		Timeout time.Duration
+		Applies bool // this agent's reason is the call's (the controlling agent)
 	}
 	OfferWithdrawn struct {
 		CallID CallID
@@ -43,11 +53,19 @@ type (
 		Position int
 	}
 	CallState struct {
-		CallID  CallID
-		Phase   Phase
-		Queue   string
-		Parties []PartyView
-		Actions []string // what the receiving party may do now
+		CallID      CallID
+		Phase       Phase
+		Queue       string
+		Media       Mode
+		Conference  bool
+		Assist      bool
+		Recording   bool
+		Screen      PartyID
+		Parties     []PartyView
+		Supervisors []SupervisorView // only for agents and supervisors (R23)
+		Consult     *Consult         // only for agents and supervisors
+		Actions     []string         // what the receiving party may do now
+		Note        string           // why this state is news, when it is (R20)
 	}
 	CallEnded struct {
 		CallID CallID
@@ -61,8 +79,18 @@ type PartyView struct {
 	ID    PartyID
 	Name  string
 	Role  Role
+	As    PartyRole
 	Audio bool
 	Video bool
+	Held  bool
+	Phone bool
+}
+
+// SupervisorView is a supervisor as agents see them.
+type SupervisorView struct {
+	ID    string
+	Name  string
+	Barge bool
 }
 
 func (AgentStateChanged) event() {}
@@ -71,3 +99,4 @@ func (OfferWithdrawn) event()    {}
 func (QueuePosition) event()     {}
 func (CallState) event()         {}
 func (CallEnded) event()         {}
+func (WrapupStarted) event()     {}

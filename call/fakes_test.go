@@ -73,6 +73,7 @@ type fakeRoom struct {
 	left    []PartyID
 	closes  int
 	closedC chan struct{}
+	routing Routing
 }
 
 func (r *fakeRoom) Join(ep Endpoint) error {
@@ -89,6 +90,13 @@ func (r *fakeRoom) Leave(p PartyID) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.left = append(r.left, p)
+}
+
+func (r *fakeRoom) Apply(rt Routing) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.routing = rt
+	return nil
 }
 
 func (r *fakeRoom) Close() error {
@@ -135,7 +143,7 @@ func newRoomSet() *roomSet {
 	return &roomSet{rooms: map[CallID]*fakeRoom{}, failJoin: map[PartyID]error{}}
 }
 
-func (s *roomSet) factory(id CallID) (MediaRoom, error) {
+func (s *roomSet) factory(id CallID, _ Mode) (MediaRoom, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.failNew != nil {

@@ -161,8 +161,8 @@ func TestConcurrentCalls(t *testing.T) {
 	// Nothing is left behind: no agent ringing or busy, nobody in a call, nobody waiting.
 	err := h.c.do(ctx, func() error {
 		for id, a := range h.c.agents {
-			if a.state != AgentAvailable && a.state != AgentOffline || a.offered != "" {
-				return fmt.Errorf("agent %s left %s (offered %q)", id, a.state, a.offered)
+			if a.state != AgentAvailable && a.state != AgentOffline && a.state != AgentWrapup || a.offer != nil {
+				return fmt.Errorf("agent %s left %s (offer %v)", id, a.state, a.offer)
 			}
 		}
 		if len(h.c.inCall) != 0 || len(h.c.byCall) != 0 {

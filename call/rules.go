@@ -2,200 +2,205 @@ package call
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 )
 
-// State is everything the rules need to know about one call. It is a value: Next returns a new one.
-type State struct {
-	ID      CallID
-	Queue   string
-	Phase   Phase
-	Parties []Party
-	Ended   *CallEnded
-}
-
-// Party is a person present in a call.
-type Party struct {
-	User     UserRef
-	Audio    bool
-	Video    bool
-	JoinedAt time.Time
-}
-
-// ID is the party's id.
-func (p Party) ID() PartyID { return PartyID(p.User.ID) }
-
-// Command is a request to change a call. The concrete types below are the whole set.
+// Command is a request to change a call. The concrete types in commands.go are the whole set.
 type Command interface{ command() }
-
-type (
-	// Join adds a party (the customer on arrival, the agent on accept).
-	Join struct{ Party Party }
-	// Leave removes a party: it hung up, or its connection ended.
-	Leave struct {
-		Party  PartyID
-		Reason error
-	}
-	// SetMedia records what a party sends.
-	SetMedia struct {
-		Party        PartyID
-		Audio, Video bool
-	}
-	// SetPhase moves a waiting call between queued and ringing (decided by routing).
-	SetPhase struct{ Phase Phase }
-	// End ends the call for everyone (server shutdown, or a rule).
-	End struct{ Reason error }
-)
-
-func (Join) command()     {}
-func (Leave) command()    {}
-func (SetMedia) command() {}
-func (SetPhase) command() {}
-func (End) command()      {}
 
 // Effect is what applying a command requires of the world outside the rules.
 type Effect interface{ effect() }
 
 type (
-	// JoinRoom attaches the party's endpoint to the call's media room.
+	// JoinRoom attaches the party's (or supervisor's) endpoint to the call's media room.
 	JoinRoom struct{ Party PartyID }
 	// LeaveRoom detaches the party and closes its endpoint.
 	LeaveRoom struct {
 		Party  PartyID
 		Reason error
 	}
-	// Publish sends the new call state to every party.
-	Publish struct{}
+	// Publish sends the new call state to everyone on the call; Note says why when it is news
+	// (a screen share stopped by R20).
+	Publish struct{ Note string }
 	// Finish ends the call: every remaining leg is closed and told the reason.
 	Finish struct {
 		Ended  CallEnded
 		Reason error
 	}
+	// Reroute applies RoutingOf(the new state) to the media room.
+	Reroute struct{}
+	// Ring asks routing to reach a consult or transfer target (R8): pick an agent of a queue, offer
+	// a named agent, or dial a number.
+	Ring struct {
+		Target   Target
+		Transfer bool
+	}
+	// CancelRing withdraws a ringing consult (R9, R18: cancel while ringing).
+	CancelRing struct{ Target Target }
+	// Requeue hands a blind-transferred customer to its target (R17).
+	Requeue struct{ Target Target }
+	// Released frees an agent who left the call: into wrap-up (R2); Applies says the agent's wrap-up
+	// reason is the call's (the controlling agent's, R27).
+	Released struct {
+		Agent   UserRef
+		Applies bool
+	}
+	// SwitchMedia moves the call to another media room while it goes on (R5).
+	SwitchMedia struct{ To Mode }
+	// Log appends a record to the call's durable event log (R25).
+	Log struct {
+		Type  string
+		Actor string
+		Role  string
+		Data  map[string]string
+	}
 )
 
-func (JoinRoom) effect()  {}
-func (LeaveRoom) effect() {}
-func (Publish) effect()   {}
-func (Finish) effect()    {}
+func (JoinRoom) effect()    {}
+func (LeaveRoom) effect()   {}
+func (Publish) effect()     {}
+func (Finish) effect()      {}
+func (Reroute) effect()     {}
+func (Ring) effect()        {}
+func (CancelRing) effect()  {}
+func (Requeue) effect()     {}
+func (Released) effect()    {}
+func (SwitchMedia) effect() {}
+func (Log) effect()         {}
 
-// Next is the call's rule book: the state after cmd, what must happen outside, or why cmd is refused
-// (in which case the state is unchanged).
+// Next is the call's rule book: the state after cmd and what must happen outside, or why cmd is
+// refused, in which case the state is unchanged (R28).
 func Next(s State, cmd Command) (State, []Effect, error) {
 	if s.Phase == PhaseEnded {
 		return s, nil, fmt.Errorf("%w: call %s has ended", ErrInvalidState, s.ID)
 	}
+	r := &rules{s: cloneState(s)}
+	var err error
 	switch c := cmd.(type) {
 	case Join:
-		return join(s, c)
+		err = r.join(c)
 	case Leave:
-		return leave(s, c)
-	case SetMedia:
-		i := s.index(c.Party)
-		if i < 0 {
-			return s, nil, fmt.Errorf("%w: %s is not in call %s", ErrNotFound, c.Party, s.ID)
-		}
-		s.Parties = cloneParties(s.Parties)
-		s.Parties[i].Audio, s.Parties[i].Video = c.Audio, c.Video
-		return s, []Effect{Publish{}}, nil
-	case SetPhase:
-		if s.Phase == PhaseConnected || (c.Phase != PhaseQueued && c.Phase != PhaseRinging) {
-			return s, nil, fmt.Errorf("%w: cannot move a %s call to %s", ErrInvalidState, s.Phase, c.Phase)
-		}
-		s.Phase = c.Phase
-		return s, []Effect{Publish{}}, nil
+		err = r.leave(c)
 	case End:
-		return finish(s, c.Reason, "")
-	}
-	return s, nil, fmt.Errorf("%w: unknown command %T", ErrInvalidState, cmd)
-}
-
-func join(s State, c Join) (State, []Effect, error) {
-	if s.index(c.Party.ID()) >= 0 {
-		return s, nil, fmt.Errorf("%w: %s is already in call %s", ErrInvalidState, c.Party.ID(), s.ID)
-	}
-	switch c.Party.User.Role {
-	case Customer:
-		if s.hasRole(Customer) {
-			return s, nil, fmt.Errorf("%w: call %s already has a customer", ErrInvalidState, s.ID)
-		}
-	case Agent:
-		if !s.hasRole(Customer) {
-			return s, nil, fmt.Errorf("%w: call %s has no customer", ErrInvalidState, s.ID)
-		}
-		// The minimal model serves one-to-one calls; help-seeking and conferences (R7-R10) come
-		// with the full call model.
-		if s.hasRole(Agent) {
-			return s, nil, fmt.Errorf("%w: call %s already has an agent", ErrInvalidState, s.ID)
-		}
+		err = r.end(c)
+	case SetMedia:
+		err = r.setMedia(c)
+	case SetPhase:
+		err = r.setPhase(c)
+	case StartConsult:
+		err = r.consult(c)
+	case ConsultFailed:
+		err = r.consultFailed(c)
+	case CancelConsult:
+		err = r.cancelConsult(c)
+	case StartConference:
+		err = r.conference(c)
+	case CompleteTransfer:
+		err = r.completeTransfer(c)
+	case BlindTransfer:
+		err = r.blindTransfer(c)
+	case Hold:
+		err = r.hold(c)
+	case Resume:
+		err = r.resume(c)
+	case ScreenShare:
+		err = r.screenShare(c)
+	case SetLayout:
+		err = r.layout(c)
+	case Monitor:
+		err = r.monitor(c)
+	case StopMonitor:
+		err = r.stopMonitor(c)
+	case SetRecording:
+		err = r.recording(c)
+	case AddTag:
+		err = r.tag(c)
 	default:
-		return s, nil, fmt.Errorf("%w: a %s cannot be a party", ErrForbidden, c.Party.User.Role)
+		err = fmt.Errorf("%w: unknown command %T", ErrInvalidState, cmd)
 	}
-	s.Parties = append(cloneParties(s.Parties), c.Party)
-	if s.hasRole(Customer) && s.hasRole(Agent) {
-		s.Phase = PhaseConnected
+	if err != nil {
+		return s, nil, err
 	}
-	return s, []Effect{JoinRoom{Party: c.Party.ID()}, Publish{}}, nil
+	return r.s, r.fx, nil
 }
 
-func leave(s State, c Leave) (State, []Effect, error) {
-	i := s.index(c.Party)
-	if i < 0 {
-		return s, nil, fmt.Errorf("%w: %s is not in call %s", ErrNotFound, c.Party, s.ID)
-	}
-	s.Parties = append(cloneParties(s.Parties[:i]), s.Parties[i+1:]...)
-	effects := []Effect{LeaveRoom{Party: c.Party, Reason: c.Reason}}
-	// R13: the call ends when fewer than two parties remain, or when neither the customer nor any
-	// agent remains. A waiting customer who leaves abandons the call.
-	if len(s.Parties) < 2 || (!s.hasRole(Customer) && !s.hasRole(Agent)) {
-		s, fin, err := finish(s, c.Reason, c.Party)
-		return s, append(effects, fin...), err
-	}
-	return s, append(effects, Publish{}), nil
+// rules is one application of a command: a private copy of the state and the effects so far.
+type rules struct {
+	s  State
+	fx []Effect
 }
 
-func finish(s State, reason error, by PartyID) (State, []Effect, error) {
-	if reason == nil {
-		reason = ReasonHangup
-	}
-	s.Phase = PhaseEnded
-	ended := CallEnded{CallID: s.ID, Reason: reason.Error(), By: by}
-	s.Ended = &ended
-	return s, []Effect{Finish{Ended: ended, Reason: reason}}, nil
-}
+func (r *rules) emit(e ...Effect) { r.fx = append(r.fx, e...) }
 
-// Actions is what party p may do now; clients use it to enable buttons, the server re-checks.
-func Actions(s State, p PartyID) []string {
-	if s.Phase == PhaseEnded || s.index(p) < 0 {
-		return nil
-	}
-	return []string{"hangup", "media_state"}
-}
-
-// View is the call state as party p sees it.
-func View(s State, p PartyID) CallState {
-	parties := make([]PartyView, len(s.Parties))
-	for i, q := range s.Parties {
-		parties[i] = PartyView{ID: q.ID(), Name: q.User.Name, Role: q.User.Role, Audio: q.Audio, Video: q.Video}
-	}
-	return CallState{CallID: s.ID, Phase: s.Phase, Queue: s.Queue, Parties: parties, Actions: Actions(s, p)}
-}
-
-func (s State) index(p PartyID) int {
-	for i, q := range s.Parties {
-		if q.ID() == p {
-			return i
+func (r *rules) log(typ string, actor string, role string, kv ...string) {
+	var data map[string]string
+	if len(kv) > 0 {
+		data = make(map[string]string, len(kv)/2)
+		for i := 0; i+1 < len(kv); i += 2 {
+			data[kv[i]] = kv[i+1]
 		}
 	}
-	return -1
+	r.emit(Log{Type: typ, Actor: actor, Role: role, Data: data})
 }
 
-func (s State) hasRole(r Role) bool {
-	for _, q := range s.Parties {
-		if q.User.Role == r {
-			return true
+// actor finds the party behind a command and checks it may act at all.
+func (r *rules) actor(id PartyID) (Party, error) {
+	p, ok := r.s.party(id)
+	if !ok {
+		return p, fmt.Errorf("%w: %s is not a party of call %s", ErrNotFound, id, r.s.ID)
+	}
+	return p, nil
+}
+
+// agentActor requires an agent (R7: only agents add participants or use call controls).
+func (r *rules) agentActor(id PartyID) (Party, error) {
+	p, err := r.actor(id)
+	if err != nil {
+		return p, err
+	}
+	if !p.IsAgent() {
+		return p, fmt.Errorf("%w: a %s has no call controls", ErrForbidden, p.As)
+	}
+	return p, nil
+}
+
+// controller requires the controlling agent (R8, R13, R17, R18, R26).
+func (r *rules) controller(id PartyID) (Party, error) {
+	p, err := r.agentActor(id)
+	if err != nil {
+		return p, err
+	}
+	if p.As != AsControlling {
+		return p, fmt.Errorf("%w: only the controlling agent may do this", ErrForbidden)
+	}
+	return p, nil
+}
+
+func (r *rules) set(p Party) {
+	if i := r.s.index(p.ID()); i >= 0 {
+		r.s.Parties[i] = p
+	}
+}
+
+// resumeAll takes every held party off hold.
+func (r *rules) resumeAll() {
+	for i := range r.s.Parties {
+		if r.s.Parties[i].Held {
+			r.s.Parties[i].Held = false
+			r.log(RecResume, "", "system", "party", string(r.s.Parties[i].ID()))
 		}
 	}
-	return false
 }
 
-func cloneParties(p []Party) []Party { return append([]Party(nil), p...) }
+// stopScreenIfNeeded applies R20: a share stops when a party has no video.
+func (r *rules) stopScreenIfNeeded() string {
+	if r.s.Screen == "" || r.s.allVideo() {
+		return ""
+	}
+	r.log(RecScreenShare, string(r.s.Screen), "", "state", "stopped", "reason", "a party has video off (R20)")
+	r.s.Screen = ""
+	return "screenshare_stopped: a party turned video off (R20)"
+}
+
+func stamp(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }

@@ -39,6 +39,7 @@ const (
 	RecMedia             = "media"              // Data: audio, video (true|false)
 	RecScreenShare       = "screenshare"        // Data: state (started|stopped), reason
 	RecCallEnded         = "call_ended"         // Data: reason
+	RecLayout            = "layout"             // Data: layout (one viewer's choice, R21)
 )
 
 // CallSummary is one row of the call list.

@@ -59,14 +59,16 @@ type Endpoint interface {
 }
 
 // MediaRoom moves media between the endpoints of one call. Implemented by sfu.Room and mcu.Room.
+// Until the first Apply every member receives every other member.
 type MediaRoom interface {
 	Join(Endpoint) error
 	Leave(PartyID)
+	Apply(Routing) error
 	Close() error
 }
 
-// RoomFactory builds the media room of a new call.
-type RoomFactory func(CallID) (MediaRoom, error)
+// RoomFactory builds a media room of the given kind (ModeSFU or ModeMCU) for a call.
+type RoomFactory func(CallID, Mode) (MediaRoom, error)
 
 // Notifier delivers events to one user's client. Notify must not block.
 type Notifier interface {

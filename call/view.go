@@ -1,0 +1,73 @@
+package call
+
+// View is the call state as viewer v sees it (R23: customers and non-agent participants never see
+// supervisors), with the actions v may take now.
+func View(s State, v PartyID) CallState {
+	viewer, isParty := s.party(v)
+	seesSupervisors := !isParty || viewer.IsAgent()
+	cs := CallState{CallID: s.ID, Phase: s.Phase, Queue: s.Queue, Media: s.Media, Conference: s.Conference,
+		Assist: s.Assist, Recording: s.Recording, Screen: s.Screen, Actions: Actions(s, v)}
+	for _, q := range s.Parties {
+		cs.Parties = append(cs.Parties, PartyView{ID: q.ID(), Name: q.User.Name, Role: q.User.Role, As: q.As,
+			Audio: q.Audio, Video: q.Video, Held: q.Held, Phone: q.Phone})
+	}
+	if seesSupervisors {
+		for _, w := range s.Supervisors {
+			cs.Supervisors = append(cs.Supervisors, SupervisorView{ID: w.User.ID, Name: w.User.Name, Barge: w.Barge})
+		}
+	}
+	if s.Consult != nil && (!isParty || viewer.IsAgent()) {
+		c := *s.Consult
+		cs.Consult = &c
+	}
+	return cs
+}
+
+// Actions is what v may do now. It asks the rules themselves, so a button a client enables is one
+// the server will accept (targets and availability of agents aside).
+func Actions(s State, v PartyID) []string {
+	if s.Phase == PhaseEnded {
+		return nil
+	}
+	p, isParty := s.party(v)
+	if !isParty {
+		return nil
+	}
+	var other PartyID
+	for _, q := range s.Parties {
+		if !q.IsAgent() && q.ID() != v {
+			other = q.ID()
+			if q.Held {
+				break
+			}
+		}
+	}
+	probe := Target{Kind: TargetQueue, ID: s.Queue}
+	candidates := []struct {
+		name string
+		cmd  Command
+	}{
+		{"hangup", Leave{Party: v}},
+		{"media_state", SetMedia{Party: v, Audio: p.Audio, Video: p.Video}},
+		{"end_call", End{By: v}},
+		{"consult", StartConsult{By: v, Target: probe}},
+		{"consult_transfer", StartConsult{By: v, Target: probe, Transfer: true}},
+		{"cancel_consult", CancelConsult{By: v}},
+		{"conference", StartConference{By: v}},
+		{"complete_transfer", CompleteTransfer{By: v}},
+		{"transfer", BlindTransfer{By: v, Target: probe}},
+		{"hold", Hold{By: v, Party: other}},
+		{"resume", Resume{By: v, Party: other}},
+		{"screenshare", ScreenShare{By: v, On: s.Screen != v}},
+		{"layout", SetLayout{By: v, Layout: LayoutMaxCustomer}},
+		{"record", SetRecording{By: v, On: !s.Recording}},
+		{"tag", AddTag{By: v, Text: "x"}},
+	}
+	var out []string
+	for _, c := range candidates {
+		if _, _, err := Next(s, c.cmd); err == nil {
+			out = append(out, c.name)
+		}
+	}
+	return out
+}
