@@ -2,21 +2,29 @@ package call
 
 import (
 	"context"
+	"errors"
 	"fmt"
 )
 
 const settingMode = "video_mode"
 
-// Hangup takes a user out of their call (R11; R12 and R13 decide whether the call goes on).
+// Hangup takes a user out of their call (R11; R12 and R13 decide whether the call goes on). It is
+// idempotent: a browser that closes its connection first may see its call end before its hangup
+// arrives, and hanging up a call that already ended is not an error.
 func (c *Center) Hangup(ctx context.Context, u UserRef) error {
 	l, err := c.callOf(ctx, u)
 	if err != nil {
-		return err
+		return nil
 	}
 	if u.Role == Supervisor {
-		return l.submit(ctx, StopMonitor{Supervisor: u.ID}, nil)
+		err = l.submit(ctx, StopMonitor{Supervisor: u.ID}, nil)
+	} else {
+		err = l.submit(ctx, Leave{Party: PartyID(u.ID), Reason: ReasonHangup}, nil)
 	}
-	return l.submit(ctx, Leave{Party: PartyID(u.ID), Reason: ReasonHangup}, nil)
+	if errors.Is(err, ErrInvalidState) || errors.Is(err, ErrNotFound) {
+		return nil // the leg or the call ended meanwhile
+	}
+	return err
 }
 
 // SetMedia records what a party is sending (audio and video on or off).

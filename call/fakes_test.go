@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -331,7 +333,7 @@ const testTimeout = 20 * time.Second
 
 // newHarness starts a center with fakes; at cleanup it closes the center and checks that no
 // goroutine of the package outlives it.
-func newHarness(t *testing.T, cfg Config) *harness {
+func newHarness(t *testing.T, cfg Config, opts ...Option) *harness {
 	t.Helper()
 	if len(cfg.Queues) == 0 {
 		cfg.Queues = []QueueConfig{{Name: "sales"}}
@@ -340,7 +342,7 @@ func newHarness(t *testing.T, cfg Config) *harness {
 		cfg.OfferTimeout = testTimeout
 	}
 	h := &harness{t: t, clk: newFakeClock(), rooms: newRoomSet()}
-	c, err := NewCenter(cfg, h.rooms.factory, WithClock(h.clk), WithLogger(quietLog()))
+	c, err := NewCenter(cfg, h.rooms.factory, append([]Option{WithClock(h.clk), WithLogger(quietLog())}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -445,4 +447,167 @@ func (h *harness) waitClosed(id CallID) *fakeRoom {
 		h.t.Fatalf("room of %s never closed", id)
 	}
 	return r
+}
+
+// --- Store ---
+
+// fakeStore is an in-memory Store. SetFail makes every Append (and SaveCallback/SetSetting when
+// failWrites is set) fail with err until it is cleared, as a database that went away would.
+type fakeStore struct {
+	mu        sync.Mutex
+	records   map[CallID][]Record
+	callbacks map[string]Callback
+	settings  map[string]string
+	appendErr error
+}
+
+func newFakeStore() *fakeStore {
+	return &fakeStore{records: map[CallID][]Record{}, callbacks: map[string]Callback{}, settings: map[string]string{}}
+}
+
+// failAppends makes every later Append fail with err (nil: succeed again).
+func (s *fakeStore) failAppends(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.appendErr = err
+}
+
+func (s *fakeStore) Append(_ context.Context, r Record) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.appendErr != nil {
+		return s.appendErr
+	}
+	recs := s.records[r.CallID]
+	if want := len(recs) + 1; r.Seq != want {
+		return fmt.Errorf("fake store: call %s record %q has seq %d, want %d", r.CallID, r.Type, r.Seq, want)
+	}
+	if r.Data != nil {
+		d := make(map[string]string, len(r.Data))
+		for k, v := range r.Data {
+			d[k] = v
+		}
+		r.Data = d
+	}
+	s.records[r.CallID] = append(recs, r)
+	return nil
+}
+
+func (s *fakeStore) EndUnfinished(_ context.Context, reason string, at time.Time) ([]CallID, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []CallID
+	for id, recs := range s.records {
+		if len(recs) > 0 && recs[len(recs)-1].Type != RecCallEnded && !hasType(recs, RecCallEnded) {
+			s.records[id] = append(recs, Record{CallID: id, Seq: len(recs) + 1, At: at, Type: RecCallEnded, Role: "system",
+				Data: map[string]string{"reason": reason}})
+			out = append(out, id)
+		}
+	}
+	return out, nil
+}
+
+func hasType(recs []Record, typ string) bool {
+	for _, r := range recs {
+		if r.Type == typ {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *fakeStore) Calls(context.Context, CallFilter) ([]CallSummary, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []CallSummary
+	for id := range s.records {
+		out = append(out, CallSummary{ID: id})
+	}
+	return out, nil
+}
+
+func (s *fakeStore) Timeline(_ context.Context, id CallID) ([]Record, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	recs, ok := s.records[id]
+	if !ok {
+		return nil, fmt.Errorf("%w: call %s", ErrNotFound, id)
+	}
+	return append([]Record(nil), recs...), nil
+}
+
+func (s *fakeStore) SearchTags(context.Context, string, int) ([]Tag, error) { return nil, nil }
+
+func (s *fakeStore) SaveCallback(_ context.Context, cb Callback) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.callbacks[cb.ID] = cb
+	return nil
+}
+
+func (s *fakeStore) Callback(_ context.Context, id string) (Callback, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cb, ok := s.callbacks[id]
+	if !ok {
+		return cb, fmt.Errorf("%w: callback %s", ErrNotFound, id)
+	}
+	return cb, nil
+}
+
+// Callbacks returns a fresh slice ordered by due time, as a database query would.
+func (s *fakeStore) Callbacks(_ context.Context, f CallbackFilter) ([]Callback, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Callback
+	for _, cb := range s.callbacks {
+		if (f.Agent == "" || cb.Agent == f.Agent) && (f.Queue == "" || cb.Queue == f.Queue) &&
+			(f.State == "" || cb.State == f.State) && (f.DueTo.IsZero() || cb.Due.Before(f.DueTo)) {
+			out = append(out, cb)
+		}
+	}
+	slices.SortFunc(out, func(a, b Callback) int {
+		if c := a.Due.Compare(b.Due); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	if f.Limit > 0 && len(out) > f.Limit {
+		out = out[:f.Limit]
+	}
+	return out, nil
+}
+
+func (s *fakeStore) Setting(_ context.Context, key string) (string, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.settings[key]
+	return v, ok, nil
+}
+
+func (s *fakeStore) SetSetting(_ context.Context, key, value string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.settings[key] = value
+	return nil
+}
+
+func (s *fakeStore) Close() error { return nil }
+
+// timeline is the records of call id so far (nil if none).
+func (s *fakeStore) timeline(id CallID) []Record {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Record(nil), s.records[id]...)
+}
+
+// ofType is the records of call id with the given type.
+func (s *fakeStore) ofType(id CallID, typ string) []Record {
+	var out []Record
+	for _, r := range s.timeline(id) {
+		if r.Type == typ {
+			out = append(out, r)
+		}
+	}
+	return out
 }

@@ -14,12 +14,14 @@ import (
 // Room is one call's SFU. Its routing is recomputed (reconcile) whenever membership or a member's
 // sources change; the media path itself never takes the room's lock.
 type Room struct {
-	id  call.CallID
-	log *slog.Logger
+	id    call.CallID
+	log   *slog.Logger
+	music media.Source // what held and waiting parties hear; nil: silence
 
 	mu      sync.Mutex
 	members map[call.PartyID]*member
 	order   []call.PartyID
+	routing call.Routing // nil until the call applies one: everyone receives everyone
 	closed  bool
 }
 
@@ -28,12 +30,34 @@ type member struct {
 	attached map[media.Source]bool // other parties' sources this member receives
 }
 
+// Option configures a Room.
+type Option func(*Room)
+
+// WithMusic sets the source held and waiting parties hear (R15).
+func WithMusic(src media.Source) Option { return func(r *Room) { r.music = src } }
+
 // New returns an empty room for call id.
-func New(id call.CallID, log *slog.Logger) *Room {
+func New(id call.CallID, log *slog.Logger, opts ...Option) *Room {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Room{id: id, log: log.With("call", id, "room", "sfu"), members: map[call.PartyID]*member{}}
+	r := &Room{id: id, log: log.With("call", id, "room", "sfu"), members: map[call.PartyID]*member{}}
+	for _, o := range opts {
+		o(r)
+	}
+	return r
+}
+
+// Apply sets who receives whom (hold, consult, supervisors) and routes accordingly.
+func (r *Room) Apply(rt call.Routing) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return fmt.Errorf("%w: room closed", call.ErrInvalidState)
+	}
+	r.routing = rt
+	r.reconcileLocked()
+	return nil
 }
 
 // Join adds ep and routes media between it and the members already there.
@@ -99,7 +123,8 @@ func (r *Room) reconcile() {
 	}
 }
 
-// reconcileLocked makes each member receive exactly the other members' current sources.
+// reconcileLocked makes each member receive exactly what the routing gives it: the current sources
+// of the members it receives from, and the music when it is held or waiting.
 func (r *Room) reconcileLocked() {
 	sources := make(map[call.PartyID][]media.Source, len(r.members))
 	for id, m := range r.members {
@@ -107,38 +132,57 @@ func (r *Room) reconcileLocked() {
 	}
 	for _, id := range r.order {
 		m := r.members[id]
-		want := map[media.Source]bool{}
-		for _, other := range r.order {
-			if other == id {
-				continue
-			}
-			for _, src := range sources[other] {
-				want[src] = true
-			}
+		var want []media.Source
+		for _, from := range r.from(id) {
+			want = append(want, sources[from]...)
 		}
+		if r.music != nil && r.routing != nil && r.routing[id].Music {
+			want = append(want, r.music)
+		}
+		wanted := make(map[media.Source]bool, len(want))
+		for _, src := range want {
+			wanted[src] = true
+		}
+		// Detach first, so a track freed by one source can carry its replacement without a
+		// renegotiation (the agent's voice replaced by music on hold).
 		for src := range m.attached {
-			if !want[src] {
+			if !wanted[src] {
 				m.ep.Detach(src)
 				delete(m.attached, src)
 			}
 		}
-		for _, other := range r.order {
-			if other == id {
+		for _, src := range want {
+			if m.attached[src] {
 				continue
 			}
-			for _, src := range sources[other] {
-				if m.attached[src] {
-					continue
-				}
-				if err := m.ep.Attach(src); err != nil {
-					r.log.Warn("attach failed", "party", id, "source", src.ID(), "err", err)
-					continue
-				}
-				m.attached[src] = true
-				if src.Kind() == media.Video {
-					src.RequestKeyframe() // the new viewer can decode at once
-				}
+			if err := m.ep.Attach(src); err != nil {
+				r.log.Warn("attach failed", "party", id, "source", src.ID(), "err", err)
+				continue
+			}
+			m.attached[src] = true
+			if src.Kind() == media.Video {
+				src.RequestKeyframe() // the new viewer can decode at once
 			}
 		}
 	}
+}
+
+// from is whom member id receives: the routing's list, or every other member before any routing.
+func (r *Room) from(id call.PartyID) []call.PartyID {
+	if r.routing != nil {
+		var out []call.PartyID
+		for _, p := range r.routing[id].From {
+			if _, ok := r.members[p]; ok {
+				out = append(out, p)
+			}
+		}
+		return out
+	}
+	out := make([]call.PartyID, 0, len(r.order))
+	for _, p := range r.order {
+		if p != id {
+			out = append(out, p)
+		}
+	}
+	return out
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"sync"
 
+	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -56,6 +57,10 @@ func (n *negotiator) offerLocked() {
 // handleOffer applies a client offer and answers it. It reports whether the offer was ignored
 // because of glare.
 func (n *negotiator) handleOffer(sdp string) (ignored bool, err error) {
+	// Check the offer before anything else, so garbage is refused even when it collides.
+	if err := checkOffer(sdp); err != nil {
+		return false, err
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.pc.SignalingState() == webrtc.SignalingStateHaveLocalOffer {
@@ -116,4 +121,33 @@ func (n *negotiator) flushCandidatesLocked() {
 		}
 	}
 	n.remote = nil
+}
+
+// checkOffer refuses SDP that no browser would send: unparseable, without media, or without the
+// ICE credentials and DTLS fingerprint a WebRTC offer must carry.
+func checkOffer(raw string) error {
+	var d sdp.SessionDescription
+	if err := d.UnmarshalString(raw); err != nil {
+		return fmt.Errorf("%w: %v", errBadSDP, err)
+	}
+	if len(d.MediaDescriptions) == 0 {
+		return fmt.Errorf("%w: offer has no media sections", errBadSDP)
+	}
+	has := func(key string) bool {
+		if _, ok := d.Attribute(key); ok {
+			return true
+		}
+		for _, m := range d.MediaDescriptions {
+			if _, ok := m.Attribute(key); ok {
+				return true
+			}
+		}
+		return false
+	}
+	for _, k := range []string{"ice-ufrag", "ice-pwd", "fingerprint"} {
+		if !has(k) {
+			return fmt.Errorf("%w: offer lacks a=%s", errBadSDP, k)
+		}
+	}
+	return nil
 }

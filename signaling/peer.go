@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 
 	"github.com/pion/webrtc/v4"
@@ -27,9 +28,10 @@ type peer struct {
 	stop  context.CancelCauseFunc
 	onSrc func()
 
-	mu      sync.Mutex // sources, outs, caps
+	mu      sync.Mutex // sources, outs, idle, caps
 	sources []media.Source
 	outs    map[media.Source]*attached
+	idle    []*attached // negotiated tracks with no source now, reused before adding new ones
 	caps    call.Caps
 
 	neg negotiator
@@ -132,7 +134,9 @@ func (p *peer) OnSourcesChanged(f func()) {
 
 func (p *peer) Context() context.Context { return p.ctx }
 
-// Attach adds a track carrying src and renegotiates.
+// Attach sends src to the browser: on an idle track of the same codec if there is one (no
+// renegotiation: hold music replacing a voice, a composite replacing a camera), else on a new
+// track, which renegotiates.
 func (p *peer) Attach(src media.Source) error {
 	if p.ctx.Err() != nil {
 		return context.Cause(p.ctx)
@@ -141,6 +145,15 @@ func (p *peer) Attach(src media.Source) error {
 	if _, ok := p.outs[src]; ok {
 		p.mu.Unlock()
 		return nil
+	}
+	for i, a := range p.idle {
+		if strings.EqualFold(a.track.codec.MimeType, src.Codec().MimeType) {
+			p.idle = append(p.idle[:i:i], p.idle[i+1:]...)
+			p.outs[src] = a
+			a.track.src.Store(&sourceRef{src})
+			p.mu.Unlock()
+			return src.AddSink(a.track)
+		}
 	}
 	t := newOutTrack(src, "vcc-"+src.Label())
 	sender, err := p.pc.AddTrack(t)
@@ -158,24 +171,18 @@ func (p *peer) Attach(src media.Source) error {
 	return nil
 }
 
-// Detach removes the track carrying src and renegotiates.
+// Detach stops sending src. Its track stays negotiated and idle, ready for the next source.
 func (p *peer) Detach(src media.Source) {
 	p.mu.Lock()
 	a, ok := p.outs[src]
 	delete(p.outs, src)
+	if ok {
+		p.idle = append(p.idle, a)
+	}
 	p.mu.Unlock()
-	if !ok {
-		return
+	if ok {
+		src.RemoveSink(a.track)
 	}
-	src.RemoveSink(a.track)
-	if p.ctx.Err() != nil {
-		return
-	}
-	if err := p.pc.RemoveTrack(a.sender); err != nil {
-		p.log.Warn("remove track", "err", err)
-		return
-	}
-	p.neg.negotiate()
 }
 
 // Close ends the leg: every sink is unsubscribed first so no source writes into a closed transport.

@@ -92,13 +92,15 @@ type outTrack struct {
 	id, streamID string
 	kind         webrtc.RTPCodecType
 	codec        webrtc.RTPCodecCapability
-	src          media.Source
+	src          atomic.Pointer[sourceRef] // what feeds it now; a slot is reused for another source
 	bound        atomic.Pointer[binding]
 
 	mu  sync.Mutex // held only across a write; uncontended in steady state (one source goroutine)
 	rw  media.Rewriter
 	hdr rtp.Header
 }
+
+type sourceRef struct{ media.Source }
 
 type binding struct {
 	ssrc webrtc.SSRC
@@ -112,10 +114,12 @@ func newOutTrack(src media.Source, streamID string) *outTrack {
 	if src.Kind() == media.Video {
 		kind = webrtc.RTPCodecTypeVideo
 	}
-	return &outTrack{
-		id: src.ID(), streamID: streamID, kind: kind, src: src,
+	t := &outTrack{
+		id: src.ID(), streamID: streamID, kind: kind,
 		codec: webrtc.RTPCodecCapability{MimeType: c.MimeType, ClockRate: c.ClockRate, Channels: c.Channels, SDPFmtpLine: c.SDPFmtpLine},
 	}
+	t.src.Store(&sourceRef{src})
+	return t
 }
 
 func (t *outTrack) ID() string                { return t.id }
@@ -175,7 +179,9 @@ func (t *outTrack) readRTCP(s *webrtc.RTPSender) {
 		for _, p := range pkts {
 			switch p.(type) {
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
-				t.src.RequestKeyframe()
+				if ref := t.src.Load(); ref != nil {
+					ref.RequestKeyframe()
+				}
 			}
 		}
 	}

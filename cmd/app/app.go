@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -17,8 +18,10 @@ import (
 
 	"github.com/contactcenter/vcc/call"
 	"github.com/contactcenter/vcc/media"
+	"github.com/contactcenter/vcc/media/moh"
 	"github.com/contactcenter/vcc/sfu"
 	"github.com/contactcenter/vcc/signaling"
+	"github.com/contactcenter/vcc/store"
 	"github.com/contactcenter/vcc/webclient"
 )
 
@@ -29,6 +32,8 @@ type Server struct {
 	log    *slog.Logger
 	sig    *signaling.Server
 	center *call.Center
+	db     *store.SQLite
+	music  *moh.Source
 	served chan error
 }
 
@@ -47,9 +52,10 @@ func Start(cfg Config, log *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	ccfg := call.Config{OfferTimeout: cfg.Calls.OfferTimeout}
+	ccfg := call.Config{OfferTimeout: cfg.Calls.OfferTimeout, Mode: call.Mode(cfg.VideoMode)}
 	for _, q := range cfg.Queues {
-		ccfg.Queues = append(ccfg.Queues, call.QueueConfig{Name: q.Name, Skill: q.Skill})
+		ccfg.Queues = append(ccfg.Queues, call.QueueConfig{Name: q.Name, Skill: q.Skill, WrapupReasons: q.WrapupReasons,
+			WrapupTimeout: q.WrapupTimeout, AutoRecord: q.AutoRecord})
 	}
 	var users []call.UserRef
 	for _, u := range cfg.Users {
@@ -62,9 +68,24 @@ func Start(cfg Config, log *slog.Logger) (*Server, error) {
 			ccfg.Agents = append(ccfg.Agents, call.AgentConfig{ID: u.ID, Skills: u.Skills})
 		}
 	}
-	rooms := func(id call.CallID) (call.MediaRoom, error) { return sfu.New(id, log), nil }
-	center, err := call.NewCenter(ccfg, rooms, call.WithLogger(log))
+	db, err := store.Open(filepath.Join(cfg.Data, "vcc.db"))
 	if err != nil {
+		return nil, err
+	}
+	music, err := moh.New()
+	if err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	// Until the MCU lands, an MCU-mode call is carried by the forwarding room too (every party
+	// receives every other party); the call record still says which mode the rules chose.
+	rooms := func(id call.CallID, _ call.Mode) (call.MediaRoom, error) {
+		return sfu.New(id, log, sfu.WithMusic(music)), nil
+	}
+	center, err := call.NewCenter(ccfg, rooms, call.WithLogger(log), call.WithStore(db))
+	if err != nil {
+		_ = db.Close()
+		_ = music.Close()
 		return nil, err
 	}
 
@@ -93,14 +114,18 @@ func Start(cfg Config, log *slog.Logger) (*Server, error) {
 		signaling.WithStatic(static), signaling.WithHandler("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
 	if err != nil {
 		center.Close()
+		_ = music.Close()
+		_ = db.Close()
 		return nil, err
 	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		center.Close()
+		_ = music.Close()
+		_ = db.Close()
 		return nil, err
 	}
-	s := &Server{Addr: ln.Addr().String(), Config: cfg, log: log, sig: sig, center: center, served: make(chan error, 1)}
+	s := &Server{Addr: ln.Addr().String(), Config: cfg, log: log, sig: sig, center: center, db: db, music: music, served: make(chan error, 1)}
 	go func() { s.served <- sig.Serve(ln) }()
 	log.Info("serving", "addr", s.Addr, "loopback_only_ice", loopbackOnly, "queues", len(ccfg.Queues))
 	return s, nil
@@ -112,6 +137,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.sig.Drain()
 	s.center.Close() // every call ends with reason "shutdown", told to its parties
 	err := s.sig.Shutdown(ctx)
+	_ = s.music.Close()
+	err = errors.Join(err, s.db.Close())
 	select {
 	case e := <-s.served:
 		if e != nil && !errors.Is(e, net.ErrClosed) {

@@ -23,7 +23,8 @@ const DemoSecret = "demo-only-secret-do-not-use-in-production-0123456789"
 type Config struct {
 	Listen   string `yaml:"listen" env:"LISTEN"`
 	Data     string `yaml:"data" env:"DATA"`
-	LogLevel string `yaml:"log_level" env:"LOG_LEVEL"`
+	LogLevel  string `yaml:"log_level" env:"LOG_LEVEL"`
+	VideoMode string `yaml:"video_mode" env:"VIDEO_MODE"`
 	Auth     struct {
 		Secret     string        `yaml:"secret" env:"SECRET"`
 		DemoTokens bool          `yaml:"demo_tokens" env:"DEMO_TOKENS"`
@@ -48,8 +49,11 @@ type Config struct {
 
 // QueueConfig is one queue.
 type QueueConfig struct {
-	Name  string `yaml:"name"`
-	Skill string `yaml:"skill"`
+	Name          string        `yaml:"name"`
+	Skill         string        `yaml:"skill"`
+	WrapupReasons []string      `yaml:"wrapup_reasons"`
+	WrapupTimeout time.Duration `yaml:"wrapup_timeout"`
+	AutoRecord    bool          `yaml:"auto_record"`
 }
 
 // UserConfig is one demo user.

@@ -23,9 +23,12 @@ import (
 
 	"github.com/pion/webrtc/v4"
 
-	"github.com/contactcenter/vcc/cmd/app"
 	"github.com/contactcenter/vcc/signaling"
 )
+
+// demoSecret is app.DemoSecret, the server's embedded default (a test keeps them equal). It is not
+// imported: the tool would then link, and fail to build with, the whole server.
+const demoSecret = "demo-only-secret-do-not-use-in-production-0123456789"
 
 type config struct {
 	server, secret, queue string
@@ -60,7 +63,7 @@ func main() {
 	flag.IntVar(&c.setupConc, "setup-concurrency", 10, "calls being set up at once")
 	flag.DurationVar(&c.setupTimeout, "setup-timeout", 30*time.Second, "per call, until both parties receive media")
 	flag.DurationVar(&c.grace, "grace", time.Second, "wait after the window for packets still in flight")
-	flag.StringVar(&c.secret, "secret", app.DemoSecret, "server's token secret (tokens are minted locally)")
+	flag.StringVar(&c.secret, "secret", demoSecret, "server's token secret (tokens are minted locally)")
 	flag.StringVar(&c.queue, "queue", "", "queue to join (default: the server's default queue)")
 	flag.IntVar(&c.videoPPS, "video-pps", 100, "video packets per second per sender")
 	flag.IntVar(&c.videoSize, "video-size", 1200, "video payload bytes")
@@ -154,7 +157,7 @@ func run(c config) (*report, error) {
 
 	// The window. CPU counters are read right at both edges; the server scrape sits outside them.
 	fwd0 := serverCounter(c.server, "vcc_forwarded_packets_total")
-	host0, self0 := hostCPU(), selfCPU()
+	drops0, host0, self0 := udpRcvbufErrors(), hostCPU(), selfCPU()
 	srv0, srvErr := serverCPU(c.pid)
 	t0 := time.Now()
 	phase.Store(uint32(phaseMeasure))
@@ -165,13 +168,17 @@ func run(c config) (*report, error) {
 	phase.Store(uint32(phaseTail))
 	wall := time.Since(t0)
 	srv1, srvErr1 := serverCPU(c.pid)
-	self1, host1 := selfCPU(), hostCPU()
+	self1, host1, drops1 := selfCPU(), hostCPU(), udpRcvbufErrors()
 	fwd1 := serverCounter(c.server, "vcc_forwarded_packets_total")
 	lt.drain(c.grace)
 
 	r.WindowSeconds = wall.Seconds()
 	r.LoadCPUSeconds = self1 - self0
 	r.HostBusy = busy(host0, host1)
+	r.UDPRcvbufDrops = -1
+	if drops0 >= 0 && drops1 >= 0 {
+		r.UDPRcvbufDrops = drops1 - drops0
+	}
 	if srvErr == nil && srvErr1 == nil && c.pid > 0 {
 		r.ServerCPUSeconds = srv1 - srv0
 	}

@@ -172,3 +172,31 @@ func serverCounter(base, name string) float64 {
 	}
 	return -1
 }
+
+// udpRcvbufErrors is the host's count of UDP datagrams dropped because a socket's receive buffer
+// was full (/proc/net/snmp): when loss appears, it tells kernel drops at a slow reader (the server
+// or a starved load tool) from packets the server never sent.
+func udpRcvbufErrors() int64 {
+	b, err := os.ReadFile("/proc/net/snmp")
+	if err != nil {
+		return -1
+	}
+	var names []string
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 || f[0] != "Udp:" {
+			continue
+		}
+		if names == nil {
+			names = f
+			continue
+		}
+		for i, n := range names {
+			if n == "RcvbufErrors" && i < len(f) {
+				v, _ := strconv.ParseInt(f[i], 10, 64)
+				return v
+			}
+		}
+	}
+	return -1
+}

@@ -5,6 +5,8 @@ import (
 	"os"
 	"slices"
 	"testing"
+
+	"github.com/contactcenter/vcc/cmd/app"
 )
 
 // The histogram's percentiles must stay within its stated precision of the exact ones.
@@ -43,5 +45,11 @@ func TestProcCPU(t *testing.T) {
 	}
 	if s, err := procCPU(os.Getpid()); err != nil || s <= 0 {
 		t.Fatalf("procCPU = %v, %v", s, err)
+	}
+}
+
+func TestDemoSecretMatchesServer(t *testing.T) {
+	if demoSecret != app.DemoSecret {
+		t.Fatal("demoSecret differs from app.DemoSecret: update it")
 	}
 }

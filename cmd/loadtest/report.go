@@ -30,6 +30,7 @@ type report struct {
 	Duplicates       uint64             `json:"duplicates"`
 	Lost             uint64             `json:"lost"`
 	LossPct          float64            `json:"loss_pct"`
+	UDPRcvbufDrops   int64              `json:"udp_rcvbuf_drops"` // host-wide, over the window
 	SendErrors       uint64             `json:"send_errors"`
 	Foreign          uint64             `json:"foreign_packets"`
 	CallsEnded       uint64             `json:"unexpected_call_ended"`
@@ -102,11 +103,14 @@ func (r *report) print(asJSON bool) {
 	for _, e := range r.SetupErrors {
 		p("  set-up error", "%s", e)
 	}
+	if r.WindowSeconds == 0 {
+		return // nothing was measured
+	}
 	p("window", "%.2f s", r.WindowSeconds)
 	p("packets sent", "%d (%.0f/s; target %.0f/s)", r.PacketsSent, r.SentPPS, r.TargetPPS)
 	p("packets received", "%d unique, %d duplicates", r.PacketsReceived, r.Duplicates)
 	p("server-counted forwarded", "%d", r.ServerForwarded)
-	p("loss", "%d packets, %.4f %%", r.Lost, r.LossPct)
+	p("loss", "%d packets, %.4f %% (host UDP receive-buffer drops in the window: %d)", r.Lost, r.LossPct, r.UDPRcvbufDrops)
 	p("forwarded pps (wall)", "%.0f", r.ForwardedPPS)
 	if r.ServerCPUSeconds > 0 {
 		p("server CPU", "%.2f s (%.1f %% of a core)", r.ServerCPUSeconds, 100*r.ServerCores)
