@@ -178,12 +178,26 @@ func (r *rules) blindTransfer(c BlindTransfer) error {
 	return nil
 }
 
+// customerOr names the party a hold or resume means when the client names none: the customer,
+// else the first non-agent party.
+func (r *rules) customerOr(id PartyID) PartyID {
+	if id != "" {
+		return id
+	}
+	for _, q := range r.s.Parties {
+		if !q.IsAgent() {
+			return q.ID()
+		}
+	}
+	return id
+}
+
 func (r *rules) hold(c Hold) error {
 	p, err := r.agentActor(c.By)
 	if err != nil {
 		return err
 	}
-	t, err := r.actor(c.Party)
+	t, err := r.actor(r.customerOr(c.Party))
 	if err != nil {
 		return err
 	}
@@ -209,7 +223,7 @@ func (r *rules) resume(c Resume) error {
 	if err != nil {
 		return err
 	}
-	t, err := r.actor(c.Party)
+	t, err := r.actor(r.customerOr(c.Party))
 	if err != nil {
 		return err
 	}

@@ -44,6 +44,8 @@ func toProto(err error) *protoError {
 	switch {
 	case errors.As(err, &pe):
 		return pe
+	case call.CodeOf(err) != "":
+		return newError(call.CodeOf(err), err.Error())
 	case errors.Is(err, call.ErrForbidden):
 		return newError(CodeForbidden, err.Error())
 	case errors.Is(err, call.ErrNotFound):

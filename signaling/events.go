@@ -6,16 +6,41 @@ type partyMsg struct {
 	ID    string `json:"id"`
 	Name  string `json:"name"`
 	Role  string `json:"role"`
+	As    string `json:"as"`
 	Audio bool   `json:"audio"`
 	Video bool   `json:"video"`
+	Held  bool   `json:"held"`
+	Phone bool   `json:"phone,omitempty"`
+}
+
+type consultMsg struct {
+	Kind     string `json:"kind"`
+	Target   string `json:"target"`
+	Transfer bool   `json:"transfer"`
+	Helper   string `json:"helper,omitempty"`
+	Ringing  bool   `json:"ringing"`
+}
+
+type supervisorMsg struct {
+	ID    string `json:"id"`
+	Name  string `json:"name"`
+	Barge bool   `json:"barge"`
 }
 
 type callStateMsg struct {
-	CallID  string     `json:"call_id"`
-	State   string     `json:"state"`
-	Queue   string     `json:"queue"`
-	Parties []partyMsg `json:"parties"`
-	Actions []string   `json:"actions"`
+	CallID       string          `json:"call_id"`
+	State        string          `json:"state"`
+	Queue        string          `json:"queue"`
+	Media        string          `json:"media"`
+	Conference   bool            `json:"conference"`
+	WrapupAssist bool            `json:"wrapup_assist"`
+	Recording    bool            `json:"recording"`
+	Screen       string          `json:"screen,omitempty"`
+	Parties      []partyMsg      `json:"parties"`
+	Supervisors  []supervisorMsg `json:"supervisors,omitempty"`
+	Consult      *consultMsg     `json:"consult,omitempty"`
+	Actions      []string        `json:"actions"`
+	Note         string          `json:"note,omitempty"`
 }
 
 // encodeEvent maps a domain event to its wire type and payload.
@@ -26,10 +51,20 @@ func encodeEvent(ev call.Event) (string, any) {
 	case call.CallOffered:
 		return "call_offered", struct {
 			CallID    string  `json:"call_id"`
+			Kind      string  `json:"kind"`
 			Queue     string  `json:"queue"`
 			Customer  userMsg `json:"customer"`
+			Callback  string  `json:"callback,omitempty"`
 			TimeoutMS int64   `json:"timeout_ms"`
-		}{string(e.CallID), e.Queue, userMsg{ID: e.Customer.ID, Name: e.Customer.Name}, e.Timeout.Milliseconds()}
+		}{string(e.CallID), e.Kind, e.Queue, userMsg{ID: e.Customer.ID, Name: e.Customer.Name}, e.Callback, e.Timeout.Milliseconds()}
+	case call.WrapupStarted:
+		return "wrapup_started", struct {
+			CallID    string   `json:"call_id"`
+			Queue     string   `json:"queue"`
+			Reasons   []string `json:"reasons"`
+			TimeoutMS int64    `json:"timeout_ms"`
+			Applies   bool     `json:"applies_to_call"`
+		}{string(e.CallID), e.Queue, e.Reasons, e.Timeout.Milliseconds(), e.Applies}
 	case call.OfferWithdrawn:
 		return "offer_withdrawn", struct {
 			CallID string `json:"call_id"`
@@ -42,12 +77,20 @@ func encodeEvent(ev call.Event) (string, any) {
 			Position int    `json:"position"`
 		}{string(e.CallID), e.Queue, e.Position}
 	case call.CallState:
-		m := callStateMsg{CallID: string(e.CallID), State: string(e.Phase), Queue: e.Queue, Actions: e.Actions, Parties: make([]partyMsg, len(e.Parties))}
+		m := callStateMsg{CallID: string(e.CallID), State: string(e.Phase), Queue: e.Queue, Media: string(e.Media),
+			Conference: e.Conference, WrapupAssist: e.Assist, Recording: e.Recording, Screen: string(e.Screen),
+			Actions: e.Actions, Note: e.Note, Parties: make([]partyMsg, len(e.Parties))}
 		if m.Actions == nil {
 			m.Actions = []string{}
 		}
 		for i, p := range e.Parties {
-			m.Parties[i] = partyMsg{ID: string(p.ID), Name: p.Name, Role: string(p.Role), Audio: p.Audio, Video: p.Video}
+			m.Parties[i] = partyMsg{ID: string(p.ID), Name: p.Name, Role: string(p.Role), As: string(p.As), Audio: p.Audio, Video: p.Video, Held: p.Held, Phone: p.Phone}
+		}
+		for _, w := range e.Supervisors {
+			m.Supervisors = append(m.Supervisors, supervisorMsg{ID: w.ID, Name: w.Name, Barge: w.Barge})
+		}
+		if c := e.Consult; c != nil {
+			m.Consult = &consultMsg{Kind: string(c.Target.Kind), Target: c.Target.ID, Transfer: c.Transfer, Helper: string(c.Helper), Ringing: c.Helper == ""}
 		}
 		return "call_state", m
 	case call.CallEnded:

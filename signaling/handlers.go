@@ -28,7 +28,7 @@ var (
 // handlerTable is the protocol: each client message type, who may send it, and what it does.
 // The role check here is the first gate; the call rules check again with the call's state.
 func handlerTable() map[string]handler {
-	return map[string]handler{
+	t := map[string]handler{
 		"join":        {customers, handleJoin},
 		"agent_state": {agents, handleAgentState},
 		"accept":      {agents, handleAccept},
@@ -42,6 +42,10 @@ func handlerTable() map[string]handler {
 		"media_state": {parties, handleMediaState},
 		"ping":        {nil, func(s *session, _ context.Context, _ json.RawMessage) error { s.send("pong", struct{}{}); return nil }},
 	}
+	for k, h := range callControls() {
+		t[k] = h
+	}
+	return t
 }
 
 func handleJoin(s *session, ctx context.Context, data json.RawMessage) error {

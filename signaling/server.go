@@ -47,6 +47,7 @@ type Server struct {
 	handlers map[string]handler
 	app      *fiber.App
 	static   fs.FS
+	store    call.Store
 	extra    map[string]http.Handler
 	loopback atomic.Bool
 	ready    atomic.Bool
@@ -67,6 +68,9 @@ func WithCounters(c *media.Counters) Option { return func(s *Server) { s.counter
 
 // WithStatic serves the web client from fsys at /.
 func WithStatic(fsys fs.FS) Option { return func(s *Server) { s.static = fsys } }
+
+// WithRecords serves call records over REST from st.
+func WithRecords(st call.Store) Option { return func(s *Server) { s.store = st } }
 
 // WithHandler mounts a plain net/http handler at path (e.g. /metrics).
 func WithHandler(path string, h http.Handler) Option {
@@ -149,6 +153,7 @@ func (s *Server) routes() {
 	api := s.app.Group("/api")
 	api.Get("/demo-token", s.demoToken)
 	api.Get("/queues", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"queues": s.center.QueueNames()}) })
+	s.restRoutes(api)
 	api.Use(func(c *fiber.Ctx) error { return fiber.NewError(fiber.StatusNotFound, "no such API endpoint") })
 
 	s.app.Use("/ws", s.authorize)

@@ -36,8 +36,8 @@ func reopen(t testing.TB, s *SQLite, path string) *SQLite {
 	return s2
 }
 
-// log appends records to one call with consecutive seqs and times one second apart.
-type log struct {
+// callLog appends records to one call with consecutive seqs and times one second apart.
+type callLog struct {
 	t   testing.TB
 	s   *SQLite
 	id  call.CallID
@@ -45,11 +45,11 @@ type log struct {
 	at  time.Time
 }
 
-func newLog(t testing.TB, s *SQLite, id call.CallID, start time.Time) *log {
-	return &log{t: t, s: s, id: id, at: start}
+func newLog(t testing.TB, s *SQLite, id call.CallID, start time.Time) *callLog {
+	return &callLog{t: t, s: s, id: id, at: start}
 }
 
-func (l *log) add(typ, actor, role string, kv ...string) call.Record {
+func (l *callLog) add(typ, actor, role string, kv ...string) call.Record {
 	l.t.Helper()
 	l.seq++
 	r := call.Record{CallID: l.id, Seq: l.seq, At: l.at.Add(time.Duration(l.seq-1) * time.Second), Type: typ, Actor: actor, Role: role}

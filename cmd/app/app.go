@@ -111,7 +111,7 @@ func Start(cfg Config, log *slog.Logger) (*Server, error) {
 		},
 	}, auth, center,
 		signaling.WithLogger(log), signaling.WithCounters(counters), signaling.WithRegisterer(reg),
-		signaling.WithStatic(static), signaling.WithHandler("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
+		signaling.WithStatic(static), signaling.WithRecords(db), signaling.WithHandler("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
 	if err != nil {
 		center.Close()
 		_ = music.Close()
