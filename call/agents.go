@@ -223,14 +223,15 @@ func (c *Center) Disconnect(u UserRef) {
 }
 
 // released puts an agent who left a call into wrap-up (R2).
-func (c *Center) released(id CallID, queue string, r Released) {
+func (c *Center) released(l *loop, queue string, r Released) {
+	id := l.id
 	delete(c.inCall, r.Agent.ID)
 	a, ok := c.agents[r.Agent.ID]
 	if !ok || a.state != AgentBusy {
 		return
 	}
 	q := c.queues[queue]
-	w := &wrapup{call: id, queue: queue, applies: r.Applies}
+	w := &wrapup{call: id, loop: l, queue: queue, applies: r.Applies}
 	w.timer = c.clock.AfterFunc(q.cfg.WrapupTimeout, func() {
 		c.post(func() {
 			if a.wrap == w {
@@ -272,41 +273,32 @@ func (c *Center) Wrapup(ctx context.Context, u UserRef, reason string) error {
 func (c *Center) finishWrapup(a *agent, reason string, timedOut bool) error {
 	w := a.wrap
 	data := map[string]string{"reason": reason, "applies_to_call": fmt.Sprint(w.applies), "timed_out": fmt.Sprint(timedOut)}
-	if err := c.appendRecord(w.call, Log{Type: RecWrapup, Actor: a.user.ID, Role: string(Agent), Data: data}); err != nil {
+	if err := c.appendRecord(w.loop, Log{Type: RecWrapup, Actor: a.user.ID, Role: string(Agent), Data: data}); err != nil {
 		return err
 	}
 	w.timer.Stop()
 	a.wrap = nil
 	c.setAgent(a, AgentAvailable)
-	if _, waiting := c.lastSeq[w.call]; waiting {
-		still := false
-		for _, b := range c.agents {
-			still = still || b.wrap != nil && b.wrap.call == w.call
-		}
-		if !still {
-			delete(c.lastSeq, w.call)
-		}
-	}
 	return nil
 }
 
-// appendRecord adds a record to a call's log: through the call's loop while it runs (it owns the
-// sequence), directly once it has ended.
-func (c *Center) appendRecord(id CallID, rec Log) error {
-	if e, ok := c.byCall[id]; ok {
-		return e.loop.submit(context.Background(), logCmd{rec}, nil)
-	}
-	seq, ok := c.lastSeq[id]
-	if !ok || c.store == nil {
+// appendRecord adds a record to a call's log through the call's loop, which owns the sequence. Once
+// the loop has ended (its end may not have reached the center yet, and agents' releases and the end
+// reach it in any order) nothing but the center goroutine touches the loop: it appends after the
+// call's last record itself.
+func (c *Center) appendRecord(l *loop, rec Log) error {
+	err := l.submit(context.Background(), logCmd{rec}, nil)
+	if err == nil {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5e9)
-	defer cancel()
-	r := Record{CallID: id, Seq: seq + 1, At: c.clock.Now(), Type: rec.Type, Actor: rec.Actor, Role: rec.Role, Data: rec.Data}
-	if err := c.store.Append(ctx, r); err != nil {
+	select {
+	case <-l.done:
+	default:
+		return err
+	}
+	if err := l.record(rec.Type, rec.Actor, rec.Role, rec.Data); err != nil {
 		return fmt.Errorf("%w: wrap-up not recorded: %v", ErrInvalidState, err)
 	}
-	c.lastSeq[id] = seq + 1
 	return nil
 }
 

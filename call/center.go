@@ -60,7 +60,6 @@ type Center struct {
 	agents  map[string]*agent
 	byCall  map[CallID]*entry
 	inCall  map[string]CallID // user id (party or supervisor) -> call
-	lastSeq map[CallID]int    // ended calls whose agents are still in wrap-up
 	seq     uint64
 	cbTimer map[string]Timer
 }
@@ -100,6 +99,7 @@ type offer struct {
 
 type wrapup struct {
 	call    CallID
+	loop    *loop // the call's loop: its wrap-up record goes into the call's log (R25, R27)
 	queue   string
 	applies bool // the controlling agent's reason is the call's (R27)
 	timer   Timer
@@ -152,7 +152,7 @@ func NewCenter(cfg Config, rooms RoomFactory, opts ...Option) (*Center, error) {
 		cfg: cfg, clock: SystemClock{}, rooms: rooms, log: slog.Default(), mode: cfg.Mode,
 		reqs: make(chan func()), done: make(chan struct{}),
 		queues: map[string]*queue{}, agents: map[string]*agent{},
-		byCall: map[CallID]*entry{}, inCall: map[string]CallID{}, lastSeq: map[CallID]int{},
+		byCall: map[CallID]*entry{}, inCall: map[string]CallID{},
 		cbTimer: map[string]Timer{},
 	}
 	for _, o := range opts {
@@ -267,7 +267,7 @@ func (c *Center) newCall(ctx context.Context, q *queue, customer UserRef, kind s
 	}
 	st := State{ID: id, Queue: q.cfg.Name, Phase: PhaseQueued, Mode: c.mode, Media: media, Recording: q.cfg.AutoRecord}
 	e := &entry{queue: q, customer: customer, n: n, declined: map[string]bool{}}
-	e.loop = newLoop(st, room, c.rooms, c.store, c.clock, c.loopHooks(), c.log.With("call", id))
+	e.loop = newLoop(st, room, c.rooms, c.store, c.clock, c.loopHooks(e), c.log.With("call", id))
 	if err := e.loop.record(RecCallStarted, customer.ID, string(customer.Role), map[string]string{
 		"queue": q.cfg.Name, "customer": customer.ID, "customer_name": customer.Name, "mode": string(media), "kind": kind,
 	}); err != nil {
@@ -283,12 +283,12 @@ func (c *Center) newCall(ctx context.Context, q *queue, customer UserRef, kind s
 	return e, nil
 }
 
-func (c *Center) loopHooks() hooks {
+func (c *Center) loopHooks(e *entry) hooks {
 	return hooks{
 		ring:     func(id CallID, r Ring) { c.post(func() { c.ring(id, r) }) },
 		cancel:   func(id CallID, r CancelRing) { c.post(func() { c.cancelRing(id) }) },
 		requeue:  func(id CallID, r Requeue) { c.post(func() { c.requeue(id, r.Target) }) },
-		released: func(id CallID, q string, r Released) { c.post(func() { c.released(id, q, r) }) },
+		released: func(id CallID, q string, r Released) { c.post(func() { c.released(e.loop, q, r) }) },
 		ended: func(e CallEnded, parties []Party, seq int) {
 			c.post(func() { c.ended(e, parties, seq) })
 		},
@@ -448,18 +448,17 @@ func (c *Center) ended(ended CallEnded, parties []Party, seq int) {
 	c.unqueue(e)
 	for _, id := range []string{e.offered, e.consult} {
 		if a := c.agents[id]; a != nil && a.offer != nil && a.offer.call == ended.CallID {
-			c.withdraw(a, "call_ended")
+			reason := "customer_left" // the customer gave up while the call rang
+			if id == e.consult {
+				reason = "call_ended"
+			}
+			c.withdraw(a, reason)
 			c.setAgent(a, AgentAvailable)
 		}
 	}
 	for uid, cid := range c.inCall {
 		if cid == ended.CallID {
 			delete(c.inCall, uid)
-		}
-	}
-	for _, a := range c.agents {
-		if a.wrap != nil && a.wrap.call == ended.CallID {
-			c.lastSeq[ended.CallID] = seq // agents still to wrap up append after the end
 		}
 	}
 	c.dispatch()

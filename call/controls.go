@@ -57,11 +57,12 @@ func (c *Center) Consult(ctx context.Context, u UserRef, t Target, transfer bool
 		if !ok {
 			return fmt.Errorf("%w: you are not in a call", ErrInvalidState)
 		}
-		if err := c.reachable(t, u.ID); err != nil {
+		l = c.byCall[id].loop
+		// The call's rules speak first (R3, R7, R8, R14): a refusal they give is the real reason.
+		if err := l.check(ctx, StartConsult{By: PartyID(u.ID), Target: t, Transfer: transfer}); err != nil {
 			return err
 		}
-		l = c.byCall[id].loop
-		return nil
+		return c.reachable(t, u.ID)
 	})
 	if err != nil {
 		return err
@@ -80,11 +81,11 @@ func (c *Center) BlindTransfer(ctx context.Context, u UserRef, t Target) error {
 		if !ok {
 			return fmt.Errorf("%w: you are not in a call", ErrInvalidState)
 		}
-		if err := c.reachable(t, u.ID); err != nil {
+		l = c.byCall[id].loop
+		if err := l.check(ctx, BlindTransfer{By: PartyID(u.ID), Target: t}); err != nil {
 			return err
 		}
-		l = c.byCall[id].loop
-		return nil
+		return c.reachable(t, u.ID)
 	})
 	if err != nil {
 		return err

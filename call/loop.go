@@ -262,6 +262,15 @@ func (l *loop) submitQuery(f func(State)) error {
 	return l.submit(context.Background(), query{f: f}, nil)
 }
 
+// check asks the rules whether cmd would be accepted now, without applying it.
+func (l *loop) check(ctx context.Context, cmd Command) error {
+	var err error
+	if qerr := l.submit(ctx, query{f: func(s State) { _, _, err = Next(s, cmd) }}, nil); qerr != nil {
+		return qerr
+	}
+	return err
+}
+
 // query is an internal read-only command.
 type query struct{ f func(State) }
 

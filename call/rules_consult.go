@@ -17,6 +17,11 @@ func (r *rules) consult(c StartConsult) error {
 		return err
 	}
 	r.s.Consult = &Consult{Target: c.Target, Transfer: c.Transfer, By: p.ID()}
+	purpose := "consult"
+	if c.Transfer {
+		purpose = "transfer"
+	}
+	r.log(RecConsultStarted, string(p.ID()), string(p.As), "target_kind", string(c.Target.Kind), "target", c.Target.ID, "purpose", purpose)
 	// R9, R15: everyone but the consulting agent waits on hold.
 	for i, q := range r.s.Parties {
 		if q.ID() != p.ID() && !q.Held {
@@ -24,11 +29,6 @@ func (r *rules) consult(c StartConsult) error {
 			r.log(RecHold, string(p.ID()), string(p.As), "party", string(q.ID()))
 		}
 	}
-	purpose := "consult"
-	if c.Transfer {
-		purpose = "transfer"
-	}
-	r.log(RecConsultStarted, string(p.ID()), string(p.As), "target_kind", string(c.Target.Kind), "target", c.Target.ID, "purpose", purpose)
 	r.emit(Ring{Target: c.Target, Transfer: c.Transfer}, Reroute{}, Publish{})
 	return nil
 }
@@ -99,9 +99,9 @@ func (r *rules) conference(c StartConference) error {
 		return ErrModeMultiparty // R3
 	}
 	r.s.Consult = nil
-	r.resumeAll()
 	r.s.Conference = true
 	r.log(RecConferenceStarted, string(p.ID()), string(p.As))
+	r.resumeAll()
 	if r.s.Media == ModeSFU && r.s.Mode != ModeSFU {
 		r.s.Media = ModeMCU // R5 (if the helper's arrival did not already move it)
 		r.emit(SwitchMedia{To: ModeMCU})
