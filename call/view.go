@@ -6,7 +6,8 @@ func View(s State, v PartyID) CallState {
 	viewer, isParty := s.party(v)
 	seesSupervisors := !isParty || viewer.IsAgent()
 	cs := CallState{CallID: s.ID, Phase: s.Phase, Queue: s.Queue, Media: s.Media, Conference: s.Conference,
-		Assist: s.Assist, Recording: s.Recording, Screen: s.Screen, Actions: Actions(s, v)}
+		Assist: s.Assist, Recording: s.Recording, Screen: s.Screen, Actions: Actions(s, v),
+		Parties: make([]PartyView, 0, len(s.Parties))}
 	for _, q := range s.Parties {
 		cs.Parties = append(cs.Parties, PartyView{ID: q.ID(), Name: q.User.Name, Role: q.User.Role, As: q.As,
 			Audio: q.Audio, Video: q.Video, Held: q.Held, Phone: q.Phone})
