@@ -27,6 +27,8 @@ vet:
 FUZZTIME ?= 30s
 fuzz:
 	$(GO) test ./signaling -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME)
+	$(GO) test ./signaling -run '^$$' -fuzz FuzzCommandData -fuzztime $(FUZZTIME)
+	$(GO) test ./media/moh -run '^$$' -fuzz FuzzReadOgg -fuzztime $(FUZZTIME)
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./media ./signaling ./call
