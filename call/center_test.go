@@ -56,8 +56,8 @@ func TestEnqueueTellsQueuePosition(t *testing.T) { // R1
 	}
 	// The call state comes first (the customer joined their call), then the position.
 	st := next[CallState](t, ann.n)
-	want := CallState{CallID: id1, Phase: PhaseQueued, Queue: "sales",
-		Parties: []PartyView{{ID: "ann", Name: "Customer ann", Role: Customer, Audio: true, Video: true}},
+	want := CallState{CallID: id1, Phase: PhaseQueued, Queue: "sales", Media: ModeSFU,
+		Parties: []PartyView{{ID: "ann", Name: "Customer ann", Role: Customer, As: AsCustomer, Audio: true, Video: true}},
 		Actions: []string{"hangup", "media_state"}}
 	if !reflect.DeepEqual(st, want) {
 		t.Fatalf("call state:\n got %+v\nwant %+v", st, want)
@@ -109,7 +109,7 @@ func TestOfferGoesToLongestIdleAgent(t *testing.T) { // R1
 	ann := h.customer("ann")
 	id := h.enqueue(ann, "sales", 1)
 	o := h.offered(zed, id)
-	want := CallOffered{CallID: id, Queue: "sales", Customer: ann.u, Timeout: testTimeout}
+	want := CallOffered{CallID: id, Kind: "inbound", Queue: "sales", Customer: ann.u, Timeout: testTimeout}
 	if o != want {
 		t.Fatalf("offer = %+v, want %+v", o, want)
 	}
@@ -139,7 +139,7 @@ func TestIdleTimeRestartsAfterACall(t *testing.T) { // R1
 	if err := h.c.Hangup(h.ctx(), zed.u); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, zed.n, func(s AgentStateChanged) bool { return s.State == AgentAvailable }) // idle since t0+2m
+	h.wrapup(zed, id, "done") // R2: available again, idle since t0+2m
 
 	bob := h.customer("bob")
 	id2 := h.enqueue(bob, "sales", 1)
@@ -186,13 +186,18 @@ func TestAcceptConnects(t *testing.T) { // R1
 	}
 	wantState(t, zoe, AgentBusy)
 	parties := []PartyView{
-		{ID: "ann", Name: "Customer ann", Role: Customer, Audio: true, Video: true},
-		{ID: "zoe", Name: "Agent zoe", Role: Agent, Audio: true, Video: true},
+		{ID: "ann", Name: "Customer ann", Role: Customer, As: AsCustomer, Audio: true, Video: true},
+		{ID: "zoe", Name: "Agent zoe", Role: Agent, As: AsControlling, Audio: true, Video: true},
+	}
+	// The same call, each with the actions they may take (sfu: no help-seeking consult, R3).
+	actions := map[*person][]string{
+		ann: {"hangup", "media_state", "screenshare"},
+		zoe: {"hangup", "media_state", "end_call", "consult_transfer", "transfer", "hold", "screenshare", "record"},
 	}
 	for _, p := range []*person{ann, zoe} {
 		st := waitFor(t, p.n, func(s CallState) bool { return s.Phase == PhaseConnected })
-		want := CallState{CallID: id, Phase: PhaseConnected, Queue: "sales", Parties: parties,
-			Actions: []string{"hangup", "media_state"}}
+		want := CallState{CallID: id, Phase: PhaseConnected, Queue: "sales", Media: ModeSFU, Parties: parties,
+			Actions: actions[p]}
 		if !reflect.DeepEqual(st, want) {
 			t.Fatalf("%s sees\n %+v\nwant %+v", p.u.ID, st, want)
 		}
@@ -224,9 +229,10 @@ func TestAcceptConnects(t *testing.T) { // R1
 	}
 }
 
-// R11, R13: either party hangs up; the call ends for both, the room closes, the agent is available
-// again and is offered the next waiting customer (R1).
-func TestHangupEndsOneToOneCall(t *testing.T) { // R11 R13 R1
+// R11, R13: either party hangs up; the call ends for both with the leaver's reason, the room closes.
+// R2: the agent enters wrap-up for that call, is offered nothing meanwhile, and is available again
+// (and offered the next waiting customer, R1) only after giving a wrap-up reason.
+func TestHangupEndsOneToOneCall(t *testing.T) { // R11 R13 R2 R1
 	for _, by := range []string{"customer", "agent"} {
 		t.Run("by "+by, func(t *testing.T) {
 			h := newHarness(t, Config{})
@@ -261,13 +267,39 @@ func TestHangupEndsOneToOneCall(t *testing.T) { // R11 R13 R1
 				t.Fatalf("room: %s never left (left %v)", leaver.u.ID, left)
 			}
 
-			// The agent is available again and gets the next customer.
+			// R2: the agent is in wrap-up for this call, as the controlling agent (their reason is the
+			// call's, R27); bob keeps waiting.
+			expect(t, zoe.n,
+				eq(AgentStateChanged{State: AgentWrapup}),
+				eq(CallEnded{CallID: id, Reason: "hangup", By: PartyID(leaver.u.ID)}),
+				is(func(w WrapupStarted) bool {
+					return w.CallID == id && w.Queue == "sales" && w.Timeout == time.Minute && w.Applies
+				}))
+			h.barrier()
+			none[CallOffered](t, zoe.n)
+			if st := h.stats(); st != (Stats{Calls: 1, Waiting: 1}) {
+				t.Fatalf("stats = %+v", st)
+			}
+			wantErr(t, "available without a wrap-up reason", h.c.SetAgentState(h.ctx(), zoe.u, AgentAvailable, zoe.n), ErrInvalidState)
+			wantErr(t, "empty wrap-up reason", h.c.Wrapup(h.ctx(), zoe.u, ""), ErrWrapupReason)
+			h.barrier()
+			none[CallOffered](t, zoe.n)
+
+			// With a reason the agent is available again and gets the next customer.
+			if err := h.c.Wrapup(h.ctx(), zoe.u, "solved"); err != nil {
+				t.Fatal(err)
+			}
 			wantState(t, zoe, AgentAvailable)
 			h.offered(zoe, id2)
+			wantErr(t, "second wrap-up", h.c.Wrapup(h.ctx(), zoe.u, "solved"), ErrInvalidState)
 
-			// The call is over for both.
-			wantErr(t, "hangup again", h.c.Hangup(h.ctx(), stayer.u), ErrInvalidState)
+			// The call is over for both: hanging up again is harmless and tells nobody anything.
+			if err := h.c.Hangup(h.ctx(), stayer.u); err != nil {
+				t.Fatalf("hangup again: %v", err)
+			}
 			wantErr(t, "media after end", h.c.SetMedia(h.ctx(), ann.u, true, true), ErrInvalidState)
+			h.barrier()
+			none[CallEnded](t, ann.n)
 		})
 	}
 }
@@ -406,8 +438,29 @@ func TestWrongRoleForbidden(t *testing.T) {
 	wantErr(t, "supervisor sets agent state", h.c.SetAgentState(h.ctx(), sue.u, AgentAvailable, sue.n), ErrForbidden)
 	wantErr(t, "agent sets busy", h.c.SetAgentState(h.ctx(), zoe.u, AgentBusy, zoe.n), ErrInvalidState)
 	wantErr(t, "agent sets ringing", h.c.SetAgentState(h.ctx(), zoe.u, AgentRinging, zoe.n), ErrInvalidState)
-	wantErr(t, "hangup outside a call", h.c.Hangup(h.ctx(), zoe.u), ErrInvalidState)
+	if err := h.c.Hangup(h.ctx(), zoe.u); err != nil { // idempotent: nothing to hang up
+		t.Fatalf("hangup outside a call: %v", err)
+	}
 	wantErr(t, "media outside a call", h.c.SetMedia(h.ctx(), ann.u, true, true), ErrInvalidState)
+	wantErr(t, "agent control outside a call", h.c.Control(h.ctx(), zoe.u, Hold{By: "zoe"}), ErrInvalidState)
+	// R7: only agents seek help or transfer; R23: only supervisors monitor; R6: only admins set the mode.
+	wantErr(t, "customer consults", h.c.Consult(h.ctx(), ann.u, Target{Kind: TargetQueue, ID: "sales"}, false), ErrForbidden)
+	wantErr(t, "customer transfers", h.c.BlindTransfer(h.ctx(), ann.u, Target{Kind: TargetQueue, ID: "sales"}), ErrForbidden)
+	wantErr(t, "supervisor uses call controls", h.c.Control(h.ctx(), sue.u, Hold{By: "sue"}), ErrForbidden)
+	wantErr(t, "agent monitors", h.c.Monitor(h.ctx(), zoe.u, "c1", false, zoe.ep, zoe.n), ErrForbidden)
+	wantErr(t, "customer wraps up", h.c.Wrapup(h.ctx(), ann.u, "x"), ErrForbidden)
+	wantErr(t, "agent sets the video mode", h.c.SetVideoMode(h.ctx(), zoe.u, ModeMCU), ErrForbidden)
+	_, err = h.c.Dial(h.ctx(), ann.u, Target{Kind: TargetAgent, ID: "zoe"}, ann.ep, ann.n)
+	wantErr(t, "customer dials", err, ErrForbidden)
+	_, err = h.c.ScheduleCallback(h.ctx(), ann.u, Callback{Customer: "ann", Due: h.clk.Now()})
+	wantErr(t, "customer schedules a callback", err, ErrForbidden)
+	_, err = h.c.Callbacks(h.ctx(), ann.u, CallbackFilter{})
+	wantErr(t, "customer lists callbacks", err, ErrForbidden)
+	_, err = h.c.ActiveCalls(h.ctx(), zoe.u)
+	wantErr(t, "agent lists calls", err, ErrForbidden)
+	if m, err := h.c.VideoMode(h.ctx()); err != nil || m != ModeSFU {
+		t.Fatalf("video mode = %q, %v", m, err)
+	}
 
 	h.barrier()
 	for _, p := range []*person{ann, zoe, sue} {
@@ -503,7 +556,7 @@ func TestEndpointFailureEndsCall(t *testing.T) { // R11 R13
 			if _, left, _ := r.snapshot(); !reflect.DeepEqual(left, []PartyID{PartyID(failing.u.ID)}) {
 				t.Fatalf("room left = %v", left)
 			}
-			wantState(t, zoe, AgentAvailable)
+			h.wrapup(zoe, id, "lost") // R2
 			h.waitStats(Stats{})
 		})
 	}
@@ -540,7 +593,7 @@ func TestRoomRefusesAgent(t *testing.T) { // R13
 		}
 	}
 	h.waitClosed(id)
-	waitFor(t, zoe.n, func(s AgentStateChanged) bool { return s.State == AgentAvailable })
+	h.wrapup(zoe, id, "lost") // R2: the agent had the call, if briefly
 	h.waitStats(Stats{})
 }
 
@@ -581,7 +634,7 @@ func TestDisconnectInCall(t *testing.T) { // R11 R13
 		if e := next[CallEnded](t, zoe.n); e != (CallEnded{CallID: id, Reason: "disconnected", By: "ann"}) {
 			t.Fatalf("ended = %+v", e)
 		}
-		wantState(t, zoe, AgentAvailable)
+		h.wrapup(zoe, id, "lost") // R2
 	})
 	t.Run("agent", func(t *testing.T) {
 		h := newHarness(t, Config{})
@@ -598,7 +651,15 @@ func TestDisconnectInCall(t *testing.T) { // R11 R13
 		h.waitStats(Stats{Calls: 1, Waiting: 1}) // ann's call is gone, bob still waits
 		none[CallOffered](t, zoe.n)
 		none[AgentStateChanged](t, zoe.n) // told nothing: the client is gone
-		wantErr(t, "hangup after disconnect", h.c.Hangup(h.ctx(), zoe.u), ErrInvalidState)
+		if err := h.c.Hangup(h.ctx(), zoe.u); err != nil {
+			t.Fatalf("hangup after disconnect: %v", err)
+		}
+		wantErr(t, "media after disconnect", h.c.SetMedia(h.ctx(), zoe.u, true, true), ErrInvalidState)
+		// Even when the wrap-up times out (R2), an agent without a client is offered nothing.
+		h.waitTimer("for zoe's wrap-up", func(tm *fakeTimer) bool { return tm.d == time.Minute }).fire()
+		h.barrier()
+		h.waitStats(Stats{Calls: 1, Waiting: 1})
+		none[CallOffered](t, zoe.n)
 	})
 }
 

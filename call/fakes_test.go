@@ -69,6 +69,7 @@ func (e *fakeEndpoint) Close(reason error) error {
 
 type fakeRoom struct {
 	id      CallID
+	mode    Mode // the kind of room the call asked for (R3-R6)
 	set     *roomSet
 	mu      sync.Mutex
 	joined  []PartyID
@@ -84,8 +85,48 @@ func (r *fakeRoom) Join(ep Endpoint) error {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	// Like sfu.Room: a member is in a room once; a second Join is refused.
+	if r.member(ep.ID()) {
+		return fmt.Errorf("%w: %s already in the room", ErrInvalidState, ep.ID())
+	}
 	r.joined = append(r.joined, ep.ID())
 	return nil
+}
+
+// member reports whether p joined and has not left since (r.mu held).
+func (r *fakeRoom) member(p PartyID) bool {
+	n := 0
+	for _, id := range r.joined {
+		if id == p {
+			n++
+		}
+	}
+	for _, id := range r.left {
+		if id == p {
+			n--
+		}
+	}
+	return n > 0
+}
+
+// members is who is in the room now, in join order.
+func (r *fakeRoom) members() []PartyID {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []PartyID
+	for _, id := range r.joined {
+		if r.member(id) && !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// lastRouting is the routing most recently applied.
+func (r *fakeRoom) lastRouting() Routing {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.routing
 }
 
 func (r *fakeRoom) Leave(p PartyID) {
@@ -127,7 +168,8 @@ func (r *fakeRoom) snapshot() (joined, left []PartyID, closes int) {
 // roomSet is the RoomFactory: it remembers every room it built.
 type roomSet struct {
 	mu       sync.Mutex
-	rooms    map[CallID]*fakeRoom
+	rooms    map[CallID]*fakeRoom // the latest room of each call
+	built    []*fakeRoom          // every room, in the order built
 	failJoin map[PartyID]error
 	failNew  error
 	// With hold set, Close reports the room on closing and then waits until hold is closed.
@@ -145,14 +187,15 @@ func newRoomSet() *roomSet {
 	return &roomSet{rooms: map[CallID]*fakeRoom{}, failJoin: map[PartyID]error{}}
 }
 
-func (s *roomSet) factory(id CallID, _ Mode) (MediaRoom, error) {
+func (s *roomSet) factory(id CallID, mode Mode) (MediaRoom, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.failNew != nil {
 		return nil, s.failNew
 	}
-	r := &fakeRoom{id: id, set: s, closedC: make(chan struct{})}
+	r := &fakeRoom{id: id, mode: mode, set: s, closedC: make(chan struct{})}
 	s.rooms[id] = r
+	s.built = append(s.built, r)
 	return r, nil
 }
 
@@ -165,6 +208,19 @@ func (s *roomSet) room(t testing.TB, id CallID) *fakeRoom {
 		t.Fatalf("no room was built for call %s", id)
 	}
 	return r
+}
+
+// of lists the rooms built for call id, in order (more than one after a move, R5).
+func (s *roomSet) of(id CallID) []*fakeRoom {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []*fakeRoom
+	for _, r := range s.built {
+		if r.id == id {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 func (s *roomSet) joinErr(p PartyID) error {
@@ -451,8 +507,9 @@ func (h *harness) waitClosed(id CallID) *fakeRoom {
 
 // --- Store ---
 
-// fakeStore is an in-memory Store. SetFail makes every Append (and SaveCallback/SetSetting when
-// failWrites is set) fail with err until it is cleared, as a database that went away would.
+// fakeStore is an in-memory Store. failAppends makes every Append fail until it is cleared, as a
+// database that went away would. Append insists on each call's records arriving with Seq 1, 2, ...
+// without gaps or repeats, so a record written out of turn (or twice) fails the test that wrote it.
 type fakeStore struct {
 	mu        sync.Mutex
 	records   map[CallID][]Record
@@ -498,7 +555,7 @@ func (s *fakeStore) EndUnfinished(_ context.Context, reason string, at time.Time
 	defer s.mu.Unlock()
 	var out []CallID
 	for id, recs := range s.records {
-		if len(recs) > 0 && recs[len(recs)-1].Type != RecCallEnded && !hasType(recs, RecCallEnded) {
+		if len(recs) > 0 && !hasType(recs, RecCallEnded) {
 			s.records[id] = append(recs, Record{CallID: id, Seq: len(recs) + 1, At: at, Type: RecCallEnded, Role: "system",
 				Data: map[string]string{"reason": reason}})
 			out = append(out, id)
@@ -610,4 +667,152 @@ func (s *fakeStore) ofType(id CallID, typ string) []Record {
 		}
 	}
 	return out
+}
+
+// --- Dialer (the SIP gateway) ---
+
+type fakeDialer struct {
+	mu     sync.Mutex
+	dialed []string
+	err    error
+}
+
+func (d *fakeDialer) Dial(_ context.Context, number string) (Endpoint, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.dialed = append(d.dialed, number)
+	if d.err != nil {
+		return nil, d.err
+	}
+	return newEndpoint(UserRef{ID: "tel:" + number, Role: Customer}), nil
+}
+
+func (d *fakeDialer) numbers() []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append([]string(nil), d.dialed...)
+}
+
+// --- More harness ---
+
+func (h *harness) supervisor(id string) *person {
+	u := UserRef{ID: id, Name: "Supervisor " + id, Role: Supervisor}
+	return &person{u: u, ep: newEndpoint(u), n: newNotifier(id)}
+}
+
+// connect brings customer cust into queue q (the only one waiting there), makes agent a available
+// and has them accept the call: a connected 1:1 call.
+func (h *harness) connect(cust, a *person, q string) CallID {
+	h.t.Helper()
+	id := h.enqueue(cust, q, 1)
+	h.available(a)
+	h.offered(a, id)
+	h.accept(a, id, cust)
+	return id
+}
+
+// wrapup waits until agent p is in wrap-up after call id (R2), then gives reason and waits until the
+// agent is available again.
+func (h *harness) wrapup(p *person, id CallID, reason string) WrapupStarted {
+	h.t.Helper()
+	w := waitFor(h.t, p.n, func(w WrapupStarted) bool { return w.CallID == id })
+	if err := h.c.Wrapup(h.ctx(), p.u, reason); err != nil {
+		h.t.Fatalf("Wrapup(%s, %q): %v", p.u.ID, reason, err)
+	}
+	waitFor(h.t, p.n, func(s AgentStateChanged) bool { return s.State == AgentAvailable })
+	return w
+}
+
+// control applies a call control for p and fails the test if it is refused.
+func (h *harness) control(p *person, cmd Command) {
+	h.t.Helper()
+	if err := h.c.Control(h.ctx(), p.u, cmd); err != nil {
+		h.t.Fatalf("%s: %T: %v", p.u.ID, cmd, err)
+	}
+}
+
+// sees waits until p is shown a call state that satisfies ok.
+func (h *harness) sees(p *person, what string, ok func(CallState) bool) CallState {
+	h.t.Helper()
+	deadline := time.NewTimer(waitLimit)
+	defer deadline.Stop()
+	for {
+		select {
+		case e := <-p.n.ch:
+			if s, is := e.(CallState); is && ok(s) {
+				return s
+			}
+		case <-deadline.C:
+			h.t.Fatalf("%s was never shown a call state where %s", p.u.ID, what)
+			return CallState{}
+		}
+	}
+}
+
+// expect waits until each of want has matched one event from n, in any order, skipping events
+// that match none. Events of several types that different goroutines send (a call loop, the
+// center) arrive in any order; next and waitFor would drop the ones that came first.
+func expect(t testing.TB, n *notifier, want ...func(Event) bool) {
+	t.Helper()
+	left := slices.Clone(want)
+	deadline := time.NewTimer(waitLimit)
+	defer deadline.Stop()
+	for len(left) > 0 {
+		select {
+		case e := <-n.ch:
+			for i, ok := range left {
+				if ok(e) {
+					left = slices.Delete(left, i, i+1)
+					break
+				}
+			}
+		case <-deadline.C:
+			t.Fatalf("%s: %d expected events never arrived", n.name, len(left))
+		}
+	}
+}
+
+// is matches an event of type T that satisfies ok (nil: any).
+func is[T Event](ok func(T) bool) func(Event) bool {
+	return func(e Event) bool {
+		x, yes := e.(T)
+		return yes && (ok == nil || ok(x))
+	}
+}
+
+// eq matches an event equal to want.
+func eq[T comparable](want T) func(Event) bool {
+	return func(e Event) bool {
+		x, yes := e.(T)
+		return yes && x == want
+	}
+}
+
+// waitTimer waits until the clock has an active timer that satisfies ok: timers armed by work the
+// center posts to itself appear after the call that caused them returns. Each round is a round
+// trip through the center goroutine.
+func (h *harness) waitTimer(what string, ok func(*fakeTimer) bool) *fakeTimer {
+	h.t.Helper()
+	deadline := time.Now().Add(waitLimit)
+	for {
+		for _, tm := range h.clk.active() {
+			if ok(tm) {
+				return tm
+			}
+		}
+		if time.Now().After(deadline) {
+			h.t.Fatalf("no timer %s", what)
+		}
+		h.barrier()
+	}
+}
+
+// noTimer fails if an active timer satisfies ok.
+func (h *harness) noTimer(what string, ok func(*fakeTimer) bool) {
+	h.t.Helper()
+	for _, tm := range h.clk.active() {
+		if ok(tm) {
+			h.t.Fatalf("a timer %s is still running", what)
+		}
+	}
 }

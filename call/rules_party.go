@@ -60,6 +60,9 @@ func (r *rules) join(c Join) error {
 		r.s.Phase = PhaseConnected
 		r.s.Transfer = nil
 	}
+	// The party joins the room the call is in now; a move (R5) takes it along with the others. (The
+	// other order would join it to the new room twice: once with the move, once for itself.)
+	r.emit(JoinRoom{Party: id})
 	// R5: an auto call moves to the MCU when a third party is added for help (not for a
 	// consultative transfer, which ends with two parties again).
 	if len(r.s.Parties) >= 3 && r.s.Mode == ModeAuto && r.s.Media == ModeSFU && (r.s.Consult == nil || !r.s.Consult.Transfer) {
@@ -67,7 +70,6 @@ func (r *rules) join(c Join) error {
 		r.emit(SwitchMedia{To: ModeMCU})
 		r.log(RecModeChanged, "", "system", "mode", string(ModeMCU))
 	}
-	r.emit(JoinRoom{Party: id})
 	note := r.stopScreenIfNeeded() // R20: a party without video joined
 	r.emit(Reroute{}, Publish{Note: note})
 	return nil

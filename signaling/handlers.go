@@ -23,6 +23,7 @@ var (
 	customers = []call.Role{call.Customer}
 	agents    = []call.Role{call.Agent}
 	parties   = []call.Role{call.Customer, call.Agent}
+	peers     = []call.Role{call.Customer, call.Agent, call.Supervisor} // who may have a PeerConnection
 )
 
 // handlerTable is the protocol: each client message type, who may send it, and what it does.
@@ -33,12 +34,12 @@ func handlerTable() map[string]handler {
 		"agent_state": {agents, handleAgentState},
 		"accept":      {agents, handleAccept},
 		"decline":     {agents, handleDecline},
-		"hangup": {parties, func(s *session, ctx context.Context, _ json.RawMessage) error {
+		"hangup": {peers, func(s *session, ctx context.Context, _ json.RawMessage) error {
 			return s.srv.center.Hangup(ctx, s.user)
 		}},
-		"offer":       {parties, handleOffer},
-		"answer":      {parties, handleAnswer},
-		"candidate":   {parties, handleCandidate},
+		"offer":       {peers, handleOffer},
+		"answer":      {peers, handleAnswer},
+		"candidate":   {peers, handleCandidate},
 		"media_state": {parties, handleMediaState},
 		"ping":        {nil, func(s *session, _ context.Context, _ json.RawMessage) error { s.send("pong", struct{}{}); return nil }},
 	}
