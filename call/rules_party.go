@@ -201,11 +201,6 @@ func (r *rules) end(c End) error {
 	if reason == nil {
 		reason = ReasonHangup
 	}
-	for _, p := range r.s.Parties {
-		if p.IsAgent() {
-			r.emit(Released{Agent: p.User, Applies: p.As == AsControlling})
-		}
-	}
 	if r.s.Consult != nil && r.s.Consult.Helper == "" {
 		r.emit(CancelRing{Target: r.s.Consult.Target})
 	}
@@ -214,6 +209,12 @@ func (r *rules) end(c End) error {
 
 func (r *rules) finish(reason error, by PartyID) error {
 	r.s.Phase = PhaseEnded
+	// R2: the agents still in the call leave it as it ends, into wrap-up.
+	for _, p := range r.s.Parties {
+		if p.IsAgent() {
+			r.emit(Released{Agent: p.User, Applies: p.As == AsControlling})
+		}
+	}
 	ended := CallEnded{CallID: r.s.ID, Reason: reason.Error(), By: by}
 	r.s.Ended = &ended
 	r.log(RecCallEnded, string(by), "", "reason", reason.Error())

@@ -43,7 +43,9 @@ func newAPI(cfg WebRTCConfig, log *slog.Logger) (*webrtc.API, error) {
 	ir := &interceptor.Registry{}
 	lf := pionLogs{log: log}
 	if err := webrtc.ConfigureNackWithOptions(me, ir, []nack.GeneratorOption{nack.WithGeneratorLoggerFactory(lf)},
-		nack.WithResponderLoggerFactory(lf)); err != nil {
+		// 256 packets is 2.5 s of 720p video: enough for any retransmission worth sending, and a
+		// quarter of the default's memory per outgoing stream.
+		nack.WithResponderLoggerFactory(lf), nack.ResponderSize(256)); err != nil {
 		return nil, err
 	}
 	if err := webrtc.ConfigureRTCPReportsWithOptions(ir, []report.ReceiverOption{report.WithReceiverLoggerFactory(lf)},

@@ -55,10 +55,13 @@ export async function fetchDemoToken(params, base = globalThis.location?.href) {
  * One signaling connection and, while in a call, its RTCPeerConnection.
  *
  * Server-message events: welcome, ack, error, agent_state, call_offered, offer_withdrawn,
- * queue_position, call_state, call_ended, media_start, offer, answer, candidate, pong
- * (and any future type, by name). Generic: message (detail: envelope).
+ * wrapup_started, queue_position, call_state, call_ended, media_start, offer, answer, candidate,
+ * pong, active_calls, video_mode, callback, callbacks (and any future type, by name).
+ * Generic: message (detail: envelope).
  * Local events: ws_state ({state, code, reason}), pc_state ({state, iceState, signalingState}),
  * remote_stream ({stream, streams, track}), local_media ({audio, video}),
+ * screen_share ({on, stream, reason}): the local screen share started or stopped (by us, by the
+ * browser's own "stop sharing", by a server refusal, or by the server under R20),
  * local_error (a VccError for failures no Promise reports, e.g. applying a server SDP).
  */
 export class VccClient extends EventTarget {
@@ -68,6 +71,8 @@ export class VccClient extends EventTarget {
    * @param {MediaStream} [opts.localStream] camera+microphone (or any) stream to send in calls
    * @param {number} [opts.requestTimeoutMs] reject a request whose ack/error never comes
    * @param {number} [opts.pingIntervalMs] keep-alive pings; 0 disables
+   * @param {() => Promise<MediaStream>} [opts.screenSource] what screenshare(true) captures;
+   *   default navigator.mediaDevices.getDisplayMedia (tests pass a canvas stream)
    */
   constructor(opts = {}) {
     super();
@@ -86,7 +91,14 @@ export class VccClient extends EventTarget {
     this.call = null;        // latest call_state data
     this.agentState = '';
     this.queuePosition = 0;
+    this.offer = null;       // the pending call_offered data (kind: inbound, consult, direct, callback)
+    this.wrapupInfo = null;  // the wrapup_started data while the agent is in wrap-up
+    this.currentVideoMode = '';  // the service's video mode, once read or set
+    this.activeCallList = [];  // latest active_calls.calls (supervisors, admins)
+    this.callbackList = [];    // latest callbacks.callbacks
+    this.screenSource = opts.screenSource || null;
 
+    this._screen = null;     // {stream, track, sender, seen} while sharing the screen
     this._audioEnabled = true;
     this._videoEnabled = true;
 
@@ -179,13 +191,178 @@ export class VccClient extends EventTarget {
   decline(callId) { return this.request('decline', { call_id: callId }); }
   ping() { this.notify('ping'); }
 
-  /** Leaves the call (or the queue); media stops at once rather than on call_ended. */
+  /**
+   * Leaves the call (or the queue; a supervisor: stops monitoring); media stops at once rather
+   * than on call_ended.
+   */
   async hangup() {
     const callId = this.callId;
     const p = this.request('hangup');
+    this._stopScreenLocally('hangup');
     this._closePeer();
     await p;
     if (this.callId === callId) this._endCall();
+  }
+
+  // ---- call controls (docs/protocol.md, shared/RULES.md); each resolves on ack, rejects with
+  // the server's VccError (code such as hold_in_conference, mode_forbids_multiparty) ----
+
+  /** Seeks help (R8, R9): kind agent | queue | number; transfer true for a consultative transfer (R18). */
+  consult({ kind = 'agent', target, transfer = false } = {}) {
+    return this.request('consult', { kind, target: String(target ?? '').trim(), transfer: !!transfer });
+  }
+  /** Drops the helper, or stops the ringing (R9, R18). */
+  cancelConsult() { return this.request('cancel_consult'); }
+  /** The helper has answered: everyone talks together (R9). */
+  conference() { return this.request('conference'); }
+  /** Consultative transfer: this agent drops out, the helper takes control (R18). */
+  completeTransfer() { return this.request('complete_transfer'); }
+  /** Blind transfer to an agent, a queue or a number, at once (R17). */
+  transfer({ kind = 'queue', target } = {}) {
+    return this.request('transfer', { kind, target: String(target ?? '').trim() });
+  }
+  /** Holds a party (default: the customer) (R15, R16). */
+  hold(party) { return this.request('hold', party ? { party } : {}); }
+  /** Takes a party (default: the customer) off hold. */
+  resume(party) { return this.request('resume', party ? { party } : {}); }
+  /** Ends the call for everyone (R13, controlling agent). */
+  endCall() { return this.request('end_call'); }
+  /** MCU layout (R21): equal | max_customer | max_agent | max_third. */
+  layout(name) { return this.request('layout', { layout: name }); }
+  /** Starts or stops recording on demand (R26). */
+  record(on) { return this.request('record', { on: !!on }); }
+  /** Adds a tag to the recording (R26: only while recording). */
+  tag(text) { return this.request('tag', { text: String(text ?? '') }); }
+  /** Ends wrap-up with one of the queue's reasons (R2, R27). */
+  async wrapup(reason) {
+    await this.request('wrapup', { reason });
+    this.wrapupInfo = null;
+  }
+  /** A direct call to an agent or a number (R29); the server then sends media_start. */
+  dial({ kind = 'agent', target } = {}) {
+    return this.request('dial', { kind, target: String(target ?? '').trim() });
+  }
+  /** Supervisor: monitor a call silently, or barge in (R23, R24); again to switch; hangup() stops. */
+  monitor(callId, barge = false) { return this.request('monitor', { call_id: callId, barge: !!barge }); }
+  /** Supervisor: stops monitoring. */
+  stopMonitor() { return this.hangup(); }
+  /** Supervisor, admin: resolves with the calls in progress ([{call_id, queue, customer, agents, waiting}]). */
+  async activeCalls() {
+    const d = await this._query('active_calls', {}, 'active_calls');
+    return d?.calls || [];
+  }
+  /** Reads the service's video mode, or (admin) sets it first; resolves with the mode (R6). */
+  async videoMode(mode) {
+    const d = await this._query('video_mode', mode ? { mode } : {}, 'video_mode');
+    return d?.mode || '';
+  }
+  /**
+   * Schedules a callback (R30): {due: Date | RFC 3339, reason, personal: true | queue: 'general',
+   * customer, name, number, call_id}. Resolves with the stored callback.
+   */
+  scheduleCallback(cb = {}) {
+    const data = { ...cb, due: rfc3339(cb.due) };
+    if (data.personal) delete data.queue;
+    else delete data.personal;
+    for (const k of Object.keys(data)) if (data[k] === '' || data[k] === undefined) delete data[k];
+    return this._query('callback_schedule', data, 'callback');
+  }
+  /** Resolves with the scheduled callbacks this user may see. */
+  async listCallbacks() {
+    const d = await this._query('callback_list', {}, 'callbacks');
+    return d?.callbacks || [];
+  }
+  moveCallback(id, due) { return this.request('callback_move', { id, due: rfc3339(due) }); }
+  cancelCallback(id) { return this.request('callback_cancel', { id }); }
+
+  /**
+   * Starts (on) or stops the screen share: a second video track (R19, R20, R22). The server is asked
+   * first; a refusal (e.g. screenshare_needs_all_video) stops the captured stream and rejects.
+   * @param {boolean} on
+   * @param {{stream?: MediaStream}} [opts] a stream to share instead of capturing one
+   */
+  async screenshare(on, opts = {}) {
+    if (!on) {
+      const s = this._screen;
+      // The server already stopped it (R20), or it never started there: nothing to tell.
+      const tell = s && !(s.seen && this.call?.screen !== this.user?.id);
+      this._stopScreenLocally('stopped');
+      if (tell || (!s && this.call?.screen && this.call.screen === this.user?.id)) {
+        await this.request('screenshare', { on: false });
+      }
+      return;
+    }
+    if (this._screen) return;
+    if (!this.pc || !this.callId) throw new VccError('invalid_state', 'not in a call');
+    const stream = opts.stream || await this._captureScreen();
+    const track = stream.getVideoTracks()[0];
+    if (!track) {
+      for (const t of stream.getTracks()) t.stop();
+      throw new VccError('no_screen', 'the screen capture has no video');
+    }
+    const share = { stream, track, sender: null, seen: false };
+    this._screen = share;
+    // The browser's own "Stop sharing" button ends the track.
+    track.addEventListener('ended', () => {
+      if (this._screen === share) this.screenshare(false).catch((err) => this._localError(err));
+    });
+    try {
+      await this.request('screenshare', { on: true });
+    } catch (err) {
+      if (this._screen === share) this._stopScreenLocally(err.code || 'refused');
+      throw err;
+    }
+    if (this._screen !== share || !this.pc) return;  // stopped meanwhile
+    share.sender = this.addLocalTrack(track, stream);
+    if (this.call?.screen && this.call.screen === this.user?.id) share.seen = true;
+    this._emit('screen_share', { on: true, stream, reason: '' });
+  }
+
+  /** True while this client shares its screen. */
+  get screenSharing() { return !!this._screen; }
+
+  // Sends a request whose answer is a message of replyType (sent before the ack); resolves with it.
+  async _query(type, data, replyType) {
+    let reply;
+    let got;
+    const arrived = new Promise((resolve) => { got = resolve; });
+    const on = (ev) => { reply = ev.detail; got(ev.detail); };
+    this.addEventListener(replyType, on);
+    try {
+      await this.request(type, data);
+      if (reply !== undefined) return reply;
+      let timer = 0;
+      const late = new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new VccError('timeout', `no ${replyType} after ${type}`)), this.requestTimeoutMs || DEFAULT_REQUEST_TIMEOUT_MS);
+      });
+      try {
+        return await Promise.race([arrived, late]);
+      } finally {
+        clearTimeout(timer);
+      }
+    } finally {
+      this.removeEventListener(replyType, on);
+    }
+  }
+
+  async _captureScreen() {
+    if (this.screenSource) return this.screenSource();
+    if (!navigator.mediaDevices?.getDisplayMedia) {
+      throw new VccError('not_supported', 'this browser cannot share the screen');
+    }
+    return navigator.mediaDevices.getDisplayMedia({ video: true, audio: false });
+  }
+
+  // Ends the local side of a screen share: stops capturing and sending (renegotiates).
+  _stopScreenLocally(reason) {
+    const s = this._screen;
+    if (!s) return;
+    this._screen = null;
+    for (const t of s.stream.getTracks()) t.stop();
+    if (s.sender && this.pc) {
+      try { this.pc.removeTrack(s.sender); } catch { /* the connection is closing */ }
+    }
+    this._emit('screen_share', { on: false, stream: null, reason });
   }
 
   // ---- local media ----
@@ -234,6 +411,13 @@ export class VccClient extends EventTarget {
   /** A plain snapshot for UIs and tests. */
   get state() {
     return {
+      actions: this.call?.actions || [],
+      parties: this.call?.parties || [],
+      consult: this.call?.consult || null,
+      conference: !!this.call?.conference,
+      wrapup: this.wrapupInfo,
+      offer: this.offer,
+      screenSharing: this.screenSharing,
       ws: this.wsState,
       pc: this.pc ? this.pc.connectionState : 'none',
       callState: this.callState,
@@ -329,6 +513,26 @@ export class VccClient extends EventTarget {
         break;
       case 'agent_state':
         this.agentState = data.state || '';
+        if (this.agentState !== 'wrapup') this.wrapupInfo = null;
+        if (this.agentState !== 'ringing') this.offer = null;
+        break;
+      case 'call_offered':
+        this.offer = data;
+        break;
+      case 'offer_withdrawn':
+        if (!this.offer || !data.call_id || this.offer.call_id === data.call_id) this.offer = null;
+        break;
+      case 'wrapup_started':
+        this.wrapupInfo = data;
+        break;
+      case 'video_mode':
+        this.currentVideoMode = data.mode || '';
+        break;
+      case 'active_calls':
+        this.activeCallList = Array.isArray(data.calls) ? data.calls : [];
+        break;
+      case 'callbacks':
+        this.callbackList = Array.isArray(data.callbacks) ? data.callbacks : [];
         break;
       case 'queue_position':
         this.queuePosition = data.position || 0;
@@ -341,6 +545,9 @@ export class VccClient extends EventTarget {
           this.callId = data.call_id || this.callId;
           this.callState = data.state || '';
           if (data.state !== 'queued') this.queuePosition = 0;
+          if (this.offer && this.offer.call_id === data.call_id && data.state === 'connected' &&
+            (data.parties || []).some((p) => p.id === this.user?.id)) this.offer = null;
+          this._checkScreen(data);
         }
         break;
       case 'call_ended':
@@ -553,7 +760,16 @@ export class VccClient extends EventTarget {
     this._emit('remote_stream', { stream: null, streams: [], track: null });
   }
 
+  // R20: the server stopped our share (a party turned video off); stop capturing too.
+  _checkScreen(data) {
+    const s = this._screen;
+    if (!s || !this.user) return;
+    if (data.screen === this.user.id) s.seen = true;
+    else if (s.seen) this._stopScreenLocally(data.note || 'stopped by the server');
+  }
+
   _endCall() {
+    this._stopScreenLocally('call ended');
     this._closePeer();
     this.callId = '';
     this.callState = '';
@@ -607,6 +823,8 @@ export class VccClient extends EventTarget {
     }
     this._endCall();
     this.agentState = '';
+    this.offer = null;
+    this.wrapupInfo = null;
     this._setWsState('closed', code, reason);
   }
 
@@ -626,6 +844,16 @@ export class VccClient extends EventTarget {
   _emit(type, detail) {
     this.dispatchEvent(new CustomEvent(type, { detail }));
   }
+}
+
+/** A Date, a datetime-local value ("2026-11-22T09:30", local time) or an RFC 3339 string -> RFC 3339 (UTC). */
+export function rfc3339(v) {
+  if (v instanceof Date) return v.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const s = String(v ?? '').trim();
+  if (!s) return s;
+  if (/[zZ]|[+-]\d\d:\d\d$/.test(s)) return s;
+  const d = new Date(s);  // no zone: the browser's local time
+  return Number.isNaN(d.getTime()) ? s : d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 function defaultWsUrl() {

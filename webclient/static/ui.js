@@ -1,4 +1,4 @@
-// What the customer and agent pages share: local media, videos, the in-call buttons, the
+// What the pages share: local media, videos, the in-call buttons, the party list, the
 // connection/error display and the window.vccState snapshot that automated tests poll.
 
 export const params = new URLSearchParams(location.search);
@@ -10,6 +10,12 @@ export const vccState = {
   ws: 'closed', pc: 'none', callState: '', lastError: null,
   callId: '', queuePosition: 0, agentState: '', user: null, remoteTracks: 0,
   localMedia: 'pending',
+  // The call model (docs/protocol.md): what the server allows now, who is in the call and as what.
+  actions: [], parties: [], consult: null, conference: false, media: '', supervisors: [], note: '',
+  recording: false, screen: '', screenSharing: false, wrapupAssist: false,
+  wrapup: null,      // {call_id, queue, reasons, timeout_ms, applies_to_call} while in wrap-up
+  offer: null,       // the pending call_offered (kind: inbound, consult, direct, callback)
+  videoMode: '', activeCalls: [], callbacks: [],
 };
 window.vccState = vccState;
 
@@ -31,11 +37,92 @@ export function showError(err) {
   const box = $('error');
   box.querySelector('.code').textContent = code;
   box.querySelector('.message').textContent = message;
+  const why = RULE_OF_CODE[code];
+  box.title = why ? `${why} (shared/RULES.md)` : '';
   box.hidden = false;
 }
 
+// The rule behind each refusal code, shown as the error's tooltip.
+const RULE_OF_CODE = {
+  mode_forbids_multiparty: 'R3', conference_full: 'R10', wrapup_assist: 'R14', hold_in_conference: 'R16',
+  screenshare_needs_all_video: 'R19', layout_needs_all_video: 'R21', bad_wrapup_reason: 'R27',
+};
+
 export function clearError() {
   $('error').hidden = true;
+}
+
+/**
+ * Shows a REST answer's failure ({code, message} JSON, or the bare status) like a protocol error.
+ * Resolves with the parsed body of a successful answer.
+ */
+export async function fetchJSON(url, token, init = {}) {
+  let res;
+  try {
+    res = await fetch(url, { cache: 'no-store', ...init, headers: { ...(init.headers || {}), Authorization: `Bearer ${token}` } });
+  } catch (err) {
+    throw Object.assign(new Error(`cannot reach ${url}: ${err.message}`), { code: 'network' });
+  }
+  const text = await res.text();
+  let body = null;
+  try { body = JSON.parse(text); } catch { /* not JSON */ }
+  if (!res.ok) {
+    throw Object.assign(new Error(body?.message || text || `HTTP ${res.status}`), { code: body?.code || `http_${res.status}`, server: false });
+  }
+  return body;
+}
+
+/** Wires the error box, the connection badge and window.vcc; every server `error` is shown. */
+export function bindStatus(client) {
+  window.vcc = client;
+  $('error').querySelector('.dismiss').addEventListener('click', clearError);
+  client.addEventListener('ws_state', ({ detail }) => {
+    if (detail.state === 'closed' && detail.code !== 1000) {
+      showError({ code: 'disconnected', message: `Connection to the server closed (code ${detail.code}${detail.reason ? `: ${detail.reason}` : ''}).` });
+    }
+  });
+  client.addEventListener('error', ({ detail }) => showError(detail));
+  client.addEventListener('local_error', ({ detail }) => showError(detail));
+  const wsBadge = $('ws-state');
+  const sync = () => {
+    Object.assign(vccState, {
+      ws: client.wsState, user: client.user, agentState: client.agentState,
+      videoMode: client.currentVideoMode, activeCalls: client.activeCallList, callbacks: client.callbackList,
+    });
+    if (wsBadge) setBadge(wsBadge, client.wsState === 'open' ? 'connected' : client.wsState);
+  };
+  for (const type of ['ws_state', 'welcome', 'agent_state', 'video_mode', 'active_calls', 'callbacks']) {
+    client.addEventListener(type, sync);
+  }
+  sync();
+  return sync;
+}
+
+/** The canvas "screen" of ?fake=...: a moving pattern so the encoder keeps producing frames. */
+export function fakeScreenStream() {
+  const canvas = document.createElement('canvas');
+  canvas.width = 1280;
+  canvas.height = 720;
+  const g = canvas.getContext('2d');
+  let n = 0;
+  const timer = setInterval(() => {
+    g.fillStyle = '#f4f6f8';
+    g.fillRect(0, 0, canvas.width, canvas.height);
+    g.fillStyle = '#1f6feb';
+    g.fillRect((n * 8) % canvas.width, 200, 160, 160);
+    g.fillStyle = '#1d2430';
+    g.font = '48px sans-serif';
+    g.fillText(`shared screen ${n++}`, 40, 80);
+  }, 1000 / 15);
+  const stream = canvas.captureStream(15);
+  stream.getVideoTracks()[0].addEventListener('ended', () => clearInterval(timer));
+  return stream;
+}
+
+/** What screenshare(true) captures: the display picker, or with ?fake=... a canvas. */
+export function screenSource() {
+  if (params.get('fake')) return Promise.resolve(fakeScreenStream());
+  return navigator.mediaDevices.getDisplayMedia({ video: true, audio: false });
 }
 
 /** Runs a user action, showing local failures; server refusals are shown by the `error` event. */
@@ -110,8 +197,7 @@ function syntheticStream(colour) {
  * Wires a VccClient to the common page elements: status badges, error box, videos, mute,
  * camera and hang-up buttons, the party list. Returns helpers for the page's own parts.
  */
-export function bindCallView(client) {
-  const wsBadge = $('ws-state');
+export function bindCallView(client, opts = {}) {
   const pcBadge = $('pc-state');
   const remote = $('remote');
   const local = $('local');
@@ -120,12 +206,13 @@ export function bindCallView(client) {
   const btnHangup = $('btn-hangup');
   const soundBtn = $('enable-sound');
 
-  window.vcc = client;
-  $('error').querySelector('.dismiss').addEventListener('click', clearError);
+  const syncStatus = bindStatus(client);
+  client.screenSource = client.screenSource || screenSource;
 
   const sync = () => {
+    syncStatus();
+    const call = client.call;
     Object.assign(vccState, {
-      ws: client.wsState,
       pc: client.pc ? client.pc.connectionState : 'none',
       callState: client.callState,
       callId: client.callId,
@@ -133,8 +220,20 @@ export function bindCallView(client) {
       agentState: client.agentState,
       user: client.user,
       remoteTracks: client.remoteStream ? client.remoteStream.getTracks().length : 0,
+      actions: call?.actions || [],
+      parties: call?.parties || [],
+      consult: call?.consult || null,
+      conference: !!call?.conference,
+      media: call?.media || '',
+      supervisors: call?.supervisors || [],
+      note: call?.note || '',
+      recording: !!call?.recording,
+      screen: call?.screen || '',
+      wrapupAssist: !!call?.wrapup_assist,
+      screenSharing: client.screenSharing,
+      wrapup: client.wrapupInfo,
+      offer: client.offer,
     });
-    setBadge(wsBadge, client.wsState === 'open' ? 'connected' : client.wsState);
     setBadge(pcBadge, client.pc ? `media ${client.pc.connectionState}` : 'no media');
     updateButtons();
   };
@@ -142,8 +241,11 @@ export function bindCallView(client) {
   const updateButtons = () => {
     const actions = client.call?.actions;
     const inCall = !!client.callState;
-    // The server's actions decide; without a list, fall back to "in a call".
-    btnHangup.disabled = Array.isArray(actions) ? !actions.includes('hangup') : !inCall;
+    // The server's actions decide; without a list, fall back to "in a call". A supervisor has no
+    // actions (not a party) but may always stop monitoring.
+    btnHangup.disabled = opts.canHangup ? !opts.canHangup(client)
+      : Array.isArray(actions) ? !actions.includes('hangup') : !inCall;
+    btnHangup.title = btnHangup.disabled ? (inCall ? 'The server does not allow leaving now.' : 'Not in a call.') : '';
     btnAudio.textContent = client.audioEnabled ? 'Mute' : 'Unmute';
     btnAudio.setAttribute('aria-pressed', String(!client.audioEnabled));
     btnVideo.textContent = client.videoEnabled ? 'Video off' : 'Video on';
@@ -154,29 +256,25 @@ export function bindCallView(client) {
   };
 
   for (const type of ['ws_state', 'pc_state', 'welcome', 'call_state', 'call_ended', 'queue_position',
-    'agent_state', 'media_start', 'local_media', 'remote_stream']) {
+    'agent_state', 'media_start', 'local_media', 'remote_stream', 'call_offered', 'offer_withdrawn',
+    'wrapup_started', 'screen_share']) {
     client.addEventListener(type, sync);
   }
 
-  client.addEventListener('ws_state', ({ detail }) => {
-    if (detail.state === 'closed' && detail.code !== 1000) {
-      showError({ code: 'disconnected', message: `Connection to the server closed (code ${detail.code}${detail.reason ? `: ${detail.reason}` : ''}).` });
-    }
-  });
-  client.addEventListener('error', ({ detail }) => showError(detail));
-  client.addEventListener('local_error', ({ detail }) => showError(detail));
   client.addEventListener('pc_state', ({ detail }) => {
     if (detail.state === 'failed') showError({ code: 'media_failed', message: 'The media connection to the server failed.' });
   });
 
   client.addEventListener('remote_stream', ({ detail }) => playRemote(detail.stream));
   client.addEventListener('call_state', ({ detail }) => renderParties(detail, client.user));
-  client.addEventListener('call_ended', () => renderParties(null));
+  client.addEventListener('call_ended', () => renderParties(null, client.user));
+  client.addEventListener('ws_state', ({ detail }) => { if (detail.state === 'closed') renderParties(null, client.user); });
 
   // Unmuted autoplay needs a user gesture; an automated page has none, so play muted and offer a button.
   const playRemote = async (stream) => {
     remote.srcObject = stream;
     soundBtn.hidden = true;
+    renderExtraVideos(stream);
     if (!stream) return;
     remote.muted = false;
     try {
@@ -217,21 +315,53 @@ export function bindCallView(client) {
   return { sync, startLocalMedia };
 }
 
-function setBadge(el, text) {
+export function setBadge(el, text) {
   el.textContent = text;
   el.dataset.state = text.replace(/^media /, '');
 }
 
+const AS_LABEL = {
+  controlling_agent: 'controlling agent', conferenced_agent: 'conferenced agent',
+  customer: 'customer', participant: 'participant',
+};
+
+/** The party's role in the call, as people say it. */
+export function asLabel(p) {
+  return AS_LABEL[p?.as] || p?.as || p?.role || '';
+}
+
+function partyFlags(p, call) {
+  return [
+    p.held && 'on hold',
+    p.audio === false && 'muted',
+    p.video === false && 'camera off',
+    p.phone && 'phone',
+    call?.screen && call.screen === p.id && 'sharing screen',
+  ].filter(Boolean);
+}
+
+// The party list: each party's role in the call (controlling / conferenced / customer /
+// participant), hold and audio/video state; supervisors (only agents and supervisors are told of
+// them, R23) and the state's note (e.g. a share stopped by R20) where the page has room for them.
 function renderParties(call, me) {
   const list = $('parties');
   list.replaceChildren();
   const label = $('remote-label');
   const others = (call?.parties || []).filter((p) => p.id !== me?.id);
-  label.textContent = others.length ? others.map(partyText).join(', ') : '';
+  label.textContent = others.length ? others.map((p) => partyText(p, call)).join(', ') : '';
   for (const p of call?.parties || []) {
     const li = document.createElement('li');
-    li.textContent = `${p.name || p.id} (${p.role})${p.id === me?.id ? ' - you' : ''}`;
-    const flags = [p.audio === false && 'muted', p.video === false && 'camera off'].filter(Boolean);
+    li.dataset.party = p.id;
+    li.dataset.as = p.as || '';
+    li.dataset.held = String(!!p.held);
+    const name = document.createElement('span');
+    name.className = 'name';
+    name.textContent = `${p.name || p.id}${p.id === me?.id ? ' (you)' : ''}`;
+    const role = document.createElement('span');
+    role.className = `role as-${p.as || 'unknown'}`;
+    role.textContent = asLabel(p);
+    li.append(name, ' ', role);
+    const flags = partyFlags(p, call);
     if (flags.length) {
       const span = document.createElement('span');
       span.className = 'flags';
@@ -240,9 +370,53 @@ function renderParties(call, me) {
     }
     list.append(li);
   }
+  const sup = $('supervisors');
+  if (sup) {
+    const names = (call?.supervisors || []).map((w) => `${w.name || w.id} (${w.barge ? 'barged in' : 'monitoring'})`);
+    sup.textContent = names.length ? `Supervisors present: ${names.join(', ')}` : '';
+    sup.hidden = !names.length;
+  }
+  const note = $('call-note');
+  if (note) {
+    note.textContent = call?.note ? describeNote(call.note) : '';
+    note.hidden = !call?.note;
+  }
 }
 
-function partyText(p) {
-  const flags = [p.audio === false && 'muted', p.video === false && 'camera off'].filter(Boolean);
+/** A call_state note ("screenshare_stopped: a party turned video off (R20)") in words. */
+export function describeNote(note) {
+  const [code, ...rest] = String(note).split(': ');
+  const text = rest.join(': ');
+  const words = code.replace(/_/g, ' ');
+  return text ? `${words[0].toUpperCase()}${words.slice(1)}: ${text}` : `${words[0].toUpperCase()}${words.slice(1)}`;
+}
+
+function partyText(p, call) {
+  const flags = partyFlags(p, call);
   return `${p.name || p.id}${flags.length ? ` (${flags.join(', ')})` : ''}`;
+}
+
+// The main <video> shows the first remote video track; every further one (another party in an
+// SFU-forwarded call, a screen share) gets a small tile of its own.
+function renderExtraVideos(stream) {
+  const box = $('remote-extra');
+  if (!box) return;
+  const tracks = stream ? stream.getVideoTracks().filter((t) => t.readyState === 'live') : [];
+  const keep = new Set(tracks.slice(1).map((t) => t.id));
+  for (const v of [...box.querySelectorAll('video')]) {
+    if (!keep.has(v.dataset.track)) v.closest('figure').remove();
+  }
+  for (const t of tracks.slice(1)) {
+    if (box.querySelector(`video[data-track="${CSS.escape(t.id)}"]`)) continue;
+    const fig = document.createElement('figure');
+    fig.className = 'video tile';
+    const v = document.createElement('video');
+    v.dataset.track = t.id;
+    v.autoplay = v.playsInline = v.muted = true;  // the main video plays every audio track
+    v.srcObject = new MediaStream([t]);
+    fig.append(v);
+    box.append(fig);
+    v.play().catch(() => {});
+  }
+  box.hidden = !box.children.length;
 }
