@@ -278,7 +278,11 @@ func (c *Center) finishWrapup(a *agent, reason string, timedOut bool) error {
 	}
 	w.timer.Stop()
 	a.wrap = nil
-	c.setAgent(a, AgentAvailable)
+	if a.n == nil {
+		a.state = AgentOffline // their client went away during wrap-up
+	} else {
+		c.setAgent(a, AgentAvailable)
+	}
 	return nil
 }
 
