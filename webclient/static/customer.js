@@ -38,7 +38,24 @@ async function callAnAgent() {
   await client.join(params.get('queue') || $('queue').value || undefined);
 }
 
+// Screen sharing (R19, R20): enabled when the server lists it; a refusal is shown with its code.
+const shareBtn = $('btn-screenshare');
+const sharing = () => client.screenSharing || (!!client.call?.screen && client.call.screen === client.user?.id);
+shareBtn.addEventListener('click', () => attempt(() => client.screenshare(!sharing())));
+
+function renderShare() {
+  const on = sharing();
+  const allowed = !!client.callState && (client.call?.actions || []).includes('screenshare');
+  shareBtn.disabled = !(allowed || client.screenSharing);
+  shareBtn.textContent = on ? 'Stop sharing' : 'Share screen';
+  shareBtn.setAttribute('aria-pressed', String(on));
+  const noVideo = (client.call?.parties || []).some((p) => p.video === false);
+  shareBtn.title = !shareBtn.disabled ? '' : !client.callState ? 'Not in a call.'
+    : noVideo ? 'R19: screen sharing needs every party\'s video on.' : 'Not allowed now.';
+}
+
 function render() {
+  renderShare();
   const connected = client.wsState === 'open';
   nameInput.disabled = connected;
   $('queue').disabled = !!client.callState;
@@ -53,7 +70,12 @@ function describe(connected) {
         ? `Waiting for an agent: position ${client.queuePosition} in the queue.`
         : 'Waiting for an agent.';
     case 'ringing': return 'An agent is being offered your call.';
-    case 'connected': return 'Connected.';
+    case 'connected': {
+      const me = client.call?.parties?.find((p) => p.id === client.user?.id);
+      if (me?.held) return 'On hold: the agent will be back with you shortly.';
+      const n = client.call?.parties?.length || 0;
+      return n > 2 ? `Connected (${n} parties).` : 'Connected.';
+    }
   }
   if (lastEnd) return lastEnd;
   return connected ? `Connected as ${client.user?.name || 'guest'}. Press "Call an agent".` : 'Not connected.';
@@ -62,7 +84,7 @@ function describe(connected) {
 client.addEventListener('call_ended', ({ detail }) => {
   lastEnd = `Call ended (${(detail.reason || 'ended').replace(/_/g, ' ')}).`;
 });
-for (const type of ['ws_state', 'welcome', 'call_state', 'call_ended', 'queue_position']) {
+for (const type of ['ws_state', 'welcome', 'call_state', 'call_ended', 'queue_position', 'screen_share']) {
   client.addEventListener(type, render);
 }
 

@@ -11,7 +11,7 @@ export const vccState = {
   callId: '', queuePosition: 0, agentState: '', user: null, remoteTracks: 0,
   localMedia: 'pending',
   // The call model (docs/protocol.md): what the server allows now, who is in the call and as what.
-  actions: [], parties: [], consult: null, conference: false, media: '', supervisors: [], note: '',
+  actions: [], parties: [], consult: null, conference: false, media: '', supervisors: [], note: '', lastNote: '',
   recording: false, screen: '', screenSharing: false, wrapupAssist: false,
   wrapup: null,      // {call_id, queue, reasons, timeout_ms, applies_to_call} while in wrap-up
   offer: null,       // the pending call_offered (kind: inbound, consult, direct, callback)
@@ -196,6 +196,9 @@ function syntheticStream(colour) {
 /**
  * Wires a VccClient to the common page elements: status badges, error box, videos, mute,
  * camera and hang-up buttons, the party list. Returns helpers for the page's own parts.
+ * @param {VccClient} client
+ * @param {{canHangup?: (client) => boolean, onHangup?: () => Promise}} [opts] a page whose user is no
+ *   party (a supervisor) decides when the hang-up button works and what it does
  */
 export function bindCallView(client, opts = {}) {
   const pcBadge = $('pc-state');
@@ -294,7 +297,7 @@ export function bindCallView(client, opts = {}) {
 
   btnAudio.addEventListener('click', () => attempt(() => client.setAudioEnabled(!client.audioEnabled)));
   btnVideo.addEventListener('click', () => attempt(() => client.setVideoEnabled(!client.videoEnabled)));
-  btnHangup.addEventListener('click', () => attempt(() => client.hangup()));
+  btnHangup.addEventListener('click', () => attempt(opts.onHangup || (() => client.hangup())));
 
   /** Gets camera+microphone (or the fake), previews it and hands it to the client. */
   const startLocalMedia = async () => {
@@ -376,10 +379,14 @@ function renderParties(call, me) {
     sup.textContent = names.length ? `Supervisors present: ${names.join(', ')}` : '';
     sup.hidden = !names.length;
   }
+  // A note stays up for the rest of the call (the next call_state usually has none).
   const note = $('call-note');
   if (note) {
-    note.textContent = call?.note ? describeNote(call.note) : '';
-    note.hidden = !call?.note;
+    if (!call || call.call_id !== note.dataset.call) note.textContent = '';
+    if (call?.note) note.textContent = describeNote(call.note);
+    note.dataset.call = call?.call_id || '';
+    vccState.lastNote = note.textContent;
+    note.hidden = !note.textContent;
   }
 }
 
@@ -397,26 +404,49 @@ function partyText(p, call) {
 }
 
 // The main <video> shows the first remote video track; every further one (another party in an
-// SFU-forwarded call, a screen share) gets a small tile of its own.
+// SFU-forwarded call, a screen share) gets a small tile of its own. The server keeps a track whose
+// source went away (a share that stopped) for reuse rather than renegotiating, so a tile that has
+// decoded no frame for a few seconds is hidden, and shown again when frames flow.
+const STALE_CHECKS = 3;  // one check a second
+
 function renderExtraVideos(stream) {
   const box = $('remote-extra');
   if (!box) return;
   const tracks = stream ? stream.getVideoTracks().filter((t) => t.readyState === 'live') : [];
   const keep = new Set(tracks.slice(1).map((t) => t.id));
   for (const v of [...box.querySelectorAll('video')]) {
-    if (!keep.has(v.dataset.track)) v.closest('figure').remove();
+    if (keep.has(v.dataset.track)) continue;
+    clearInterval(Number(v.dataset.timer));
+    v.closest('figure').remove();
   }
   for (const t of tracks.slice(1)) {
     if (box.querySelector(`video[data-track="${CSS.escape(t.id)}"]`)) continue;
     const fig = document.createElement('figure');
     fig.className = 'video tile';
+    fig.hidden = true;  // until its first frame
     const v = document.createElement('video');
     v.dataset.track = t.id;
     v.autoplay = v.playsInline = v.muted = true;  // the main video plays every audio track
     v.srcObject = new MediaStream([t]);
+    let last = 0;
+    let still = STALE_CHECKS;
+    v.dataset.timer = String(setInterval(() => {
+      const frames = v.getVideoPlaybackQuality ? v.getVideoPlaybackQuality().totalVideoFrames : 0;
+      still = frames > last ? 0 : still + 1;
+      last = frames;
+      const hide = still >= STALE_CHECKS;
+      if (fig.hidden !== hide) {
+        fig.hidden = hide;
+        syncTilesBox(box);
+      }
+    }, 1000));
     fig.append(v);
     box.append(fig);
     v.play().catch(() => {});
   }
-  box.hidden = !box.children.length;
+  syncTilesBox(box);
+}
+
+function syncTilesBox(box) {
+  box.hidden = ![...box.children].some((f) => !f.hidden);
 }
