@@ -254,10 +254,18 @@ func TestHangupEndsOneToOneCall(t *testing.T) { // R11 R13 R2 R1
 				t.Fatal(err)
 			}
 			want := CallEnded{CallID: id, Reason: "hangup", By: PartyID(leaver.u.ID)}
+			if e := next[CallEnded](t, ann.n); e != want {
+				t.Fatalf("ann: ended = %+v, want %+v", e, want)
+			}
+			// R2: the agent is in wrap-up for this call, as the controlling agent (their reason is the
+			// call's, R27). The center and the call loop tell the agent in either order.
+			expect(t, zoe.n,
+				eq(want),
+				eq(AgentStateChanged{State: AgentWrapup}),
+				is(func(w WrapupStarted) bool {
+					return w.CallID == id && w.Queue == "sales" && w.Timeout == time.Minute && w.Applies
+				}))
 			for _, p := range []*person{leaver, stayer} {
-				if e := next[CallEnded](t, p.n); e != want {
-					t.Fatalf("%s: ended = %+v, want %+v", p.u.ID, e, want)
-				}
 				if _, n := p.ep.closed(); n == 0 {
 					t.Fatalf("%s's endpoint was not closed", p.u.ID)
 				}
@@ -267,19 +275,9 @@ func TestHangupEndsOneToOneCall(t *testing.T) { // R11 R13 R2 R1
 				t.Fatalf("room: %s never left (left %v)", leaver.u.ID, left)
 			}
 
-			// R2: the agent is in wrap-up for this call, as the controlling agent (their reason is the
-			// call's, R27); bob keeps waiting.
-			expect(t, zoe.n,
-				eq(AgentStateChanged{State: AgentWrapup}),
-				eq(CallEnded{CallID: id, Reason: "hangup", By: PartyID(leaver.u.ID)}),
-				is(func(w WrapupStarted) bool {
-					return w.CallID == id && w.Queue == "sales" && w.Timeout == time.Minute && w.Applies
-				}))
-			h.barrier()
+			// Bob keeps waiting while zoe wraps up.
+			h.waitStats(Stats{Calls: 1, Waiting: 1}) // the end has reached the center
 			none[CallOffered](t, zoe.n)
-			if st := h.stats(); st != (Stats{Calls: 1, Waiting: 1}) {
-				t.Fatalf("stats = %+v", st)
-			}
 			wantErr(t, "available without a wrap-up reason", h.c.SetAgentState(h.ctx(), zoe.u, AgentAvailable, zoe.n), ErrInvalidState)
 			wantErr(t, "empty wrap-up reason", h.c.Wrapup(h.ctx(), zoe.u, ""), ErrWrapupReason)
 			h.barrier()
@@ -541,22 +539,24 @@ func TestEndpointFailureEndsCall(t *testing.T) { // R11 R13
 			h.offered(zoe, id)
 			h.accept(zoe, id, ann)
 
-			failing, other := ann, zoe
+			failing := ann
 			if who == "agent" {
-				failing, other = zoe, ann
+				failing = zoe
 			}
 			failing.ep.fail(ReasonMediaFailed)
 			want := CallEnded{CallID: id, Reason: "media_failed", By: PartyID(failing.u.ID)}
-			for _, p := range []*person{failing, other} {
-				if e := next[CallEnded](t, p.n); e != want {
-					t.Fatalf("%s: ended = %+v, want %+v", p.u.ID, e, want)
-				}
+			if e := next[CallEnded](t, ann.n); e != want {
+				t.Fatalf("ann: ended = %+v, want %+v", e, want)
 			}
+			expect(t, zoe.n, eq(want), is(func(w WrapupStarted) bool { return w.CallID == id })) // R2
 			r := h.waitClosed(id)
 			if _, left, _ := r.snapshot(); !reflect.DeepEqual(left, []PartyID{PartyID(failing.u.ID)}) {
 				t.Fatalf("room left = %v", left)
 			}
-			h.wrapup(zoe, id, "lost") // R2
+			if err := h.c.Wrapup(h.ctx(), zoe.u, "lost"); err != nil {
+				t.Fatal(err)
+			}
+			wantState(t, zoe, AgentAvailable)
 			h.waitStats(Stats{})
 		})
 	}
@@ -593,8 +593,11 @@ func TestRoomRefusesAgent(t *testing.T) { // R13
 		}
 	}
 	h.waitClosed(id)
-	h.wrapup(zoe, id, "lost") // R2: the agent had the call, if briefly
+	// Accept failed: the agent never had the call, so there is nothing to wrap up (R2).
+	waitFor(t, zoe.n, func(s AgentStateChanged) bool { return s.State == AgentAvailable })
 	h.waitStats(Stats{})
+	h.barrier()
+	none[WrapupStarted](t, zoe.n)
 }
 
 // Disconnect of a ringing agent moves the offer on; the agent is offline.
@@ -631,10 +634,12 @@ func TestDisconnectInCall(t *testing.T) { // R11 R13
 		h.offered(zoe, id)
 		h.accept(zoe, id, ann)
 		h.c.Disconnect(ann.u)
-		if e := next[CallEnded](t, zoe.n); e != (CallEnded{CallID: id, Reason: "disconnected", By: "ann"}) {
-			t.Fatalf("ended = %+v", e)
+		expect(t, zoe.n, eq(CallEnded{CallID: id, Reason: "disconnected", By: "ann"}),
+			is(func(w WrapupStarted) bool { return w.CallID == id })) // R2
+		if err := h.c.Wrapup(h.ctx(), zoe.u, "lost"); err != nil {
+			t.Fatal(err)
 		}
-		h.wrapup(zoe, id, "lost") // R2
+		wantState(t, zoe, AgentAvailable)
 	})
 	t.Run("agent", func(t *testing.T) {
 		h := newHarness(t, Config{})

@@ -51,23 +51,7 @@ func (c *Center) Consult(ctx context.Context, u UserRef, t Target, transfer bool
 	if u.Role != Agent {
 		return fmt.Errorf("%w: only agents seek help (R7)", ErrForbidden)
 	}
-	var l *loop
-	err := c.do(ctx, func() error {
-		id, ok := c.inCall[u.ID]
-		if !ok {
-			return fmt.Errorf("%w: you are not in a call", ErrInvalidState)
-		}
-		l = c.byCall[id].loop
-		// The call's rules speak first (R3, R7, R8, R14): a refusal they give is the real reason.
-		if err := l.check(ctx, StartConsult{By: PartyID(u.ID), Target: t, Transfer: transfer}); err != nil {
-			return err
-		}
-		return c.reachable(t, u.ID)
-	})
-	if err != nil {
-		return err
-	}
-	return l.submit(ctx, StartConsult{By: PartyID(u.ID), Target: t, Transfer: transfer}, nil)
+	return c.toTarget(ctx, u, t, StartConsult{By: PartyID(u.ID), Target: t, Transfer: transfer})
 }
 
 // BlindTransfer hands the customer to an agent, a queue or a number at once (R17).
@@ -75,6 +59,12 @@ func (c *Center) BlindTransfer(ctx context.Context, u UserRef, t Target) error {
 	if u.Role != Agent {
 		return fmt.Errorf("%w: only agents transfer (R7)", ErrForbidden)
 	}
+	return c.toTarget(ctx, u, t, BlindTransfer{By: PartyID(u.ID), Target: t})
+}
+
+// toTarget applies a command that reaches out to t. The call's rules speak first (R3, R7, R8,
+// R14): a refusal they give is the real reason, before whether t can be reached now.
+func (c *Center) toTarget(ctx context.Context, u UserRef, t Target, cmd Command) error {
 	var l *loop
 	err := c.do(ctx, func() error {
 		id, ok := c.inCall[u.ID]
@@ -82,7 +72,7 @@ func (c *Center) BlindTransfer(ctx context.Context, u UserRef, t Target) error {
 			return fmt.Errorf("%w: you are not in a call", ErrInvalidState)
 		}
 		l = c.byCall[id].loop
-		if err := l.check(ctx, BlindTransfer{By: PartyID(u.ID), Target: t}); err != nil {
+		if err := l.check(ctx, cmd); err != nil {
 			return err
 		}
 		return c.reachable(t, u.ID)
@@ -90,7 +80,7 @@ func (c *Center) BlindTransfer(ctx context.Context, u UserRef, t Target) error {
 	if err != nil {
 		return err
 	}
-	return l.submit(ctx, BlindTransfer{By: PartyID(u.ID), Target: t}, nil)
+	return l.submit(ctx, cmd, nil)
 }
 
 // reachable checks a target before a call control commits to it.

@@ -12,8 +12,9 @@ import (
 )
 
 // TestConcurrentCalls runs many customers and agents at once through one center: enqueue, decline,
-// accept, media changes, hangups from both sides, abandoned calls, failed transports, agents going
-// offline and back, and metrics readers, all from their own goroutines; then Close. Run it with -race.
+// accept, media changes, hangups from both sides, abandoned calls, failed transports, wrap-ups (R2)
+// given the moment they start, agents going offline and back, and metrics readers, all from their
+// own goroutines; then Close. Run it with -race.
 // It checks that every customer's call ends exactly once, that the center is left with no call and
 // no agent ringing or busy, that every room is closed once, and (harness) that nothing leaks.
 func TestConcurrentCalls(t *testing.T) {
@@ -38,8 +39,9 @@ func TestConcurrentCalls(t *testing.T) {
 	stop := make(chan struct{})
 	var agentsWG, customersWG, readersWG sync.WaitGroup
 
-	// Agents. Even-numbered agents decline the first call they are offered; a00 goes offline and
-	// back after every call; the agent hangs up calls of customers whose number is 1 mod 4.
+	// Agents. Even-numbered agents decline the first call they are offered; every agent gives a
+	// wrap-up reason as soon as their wrap-up starts (R2), and a00 then goes offline and back; the
+	// agent hangs up calls of customers whose number is 1 mod 4.
 	for i := range nAgents {
 		a := h.agent(fmt.Sprintf("a%02d", i))
 		agentsWG.Add(1)
@@ -55,6 +57,18 @@ func TestConcurrentCalls(t *testing.T) {
 					return
 				case <-ctx.Done():
 					return
+				}
+				if w, ok := ev.(WrapupStarted); ok {
+					// Right away: the call may have ended a moment ago (a wrap-up must not be refused
+					// because its call's end is still on its way to the center).
+					if err := h.c.Wrapup(ctx, a.u, "done"); err != nil {
+						t.Errorf("%s: wrap-up of %s: %v", a.u.ID, w.CallID, err)
+					}
+					if i == 0 {
+						report(a.u.ID, "offline", h.c.SetAgentState(ctx, a.u, AgentOffline, a.n))
+						report(a.u.ID, "available", h.c.SetAgentState(ctx, a.u, AgentAvailable, a.n))
+					}
+					continue
 				}
 				o, ok := ev.(CallOffered)
 				if !ok {
@@ -73,10 +87,6 @@ func TestConcurrentCalls(t *testing.T) {
 				report(a.u.ID, "media", h.c.SetMedia(ctx, a.u, true, false))
 				if n, _ := strconv.Atoi(strings.TrimPrefix(o.Customer.ID, "c")); n%4 == 1 {
 					report(a.u.ID, "hangup", h.c.Hangup(ctx, a.u))
-				}
-				if i == 0 {
-					report(a.u.ID, "offline", h.c.SetAgentState(ctx, a.u, AgentOffline, a.n))
-					report(a.u.ID, "available", h.c.SetAgentState(ctx, a.u, AgentAvailable, a.n))
 				}
 			}
 		}()

@@ -186,7 +186,7 @@ func TestNext(t *testing.T) {
 		// Leaving: R11 any party may hang up; R13 the call ends when fewer than two parties remain,
 		// with the leaver's reason; R2 an agent who leaves is released into wrap-up.
 		{
-			name: "R11 R13 customer hangs up a 1:1 call: it ends, by the customer",
+			name: "R11 R13 R2 customer hangs up a 1:1 call: it ends, by the customer; the agent is released",
 			from: stConnected(), cmd: Leave{Party: "ann", Reason: ReasonHangup},
 			want: func() State {
 				s := with(stQueued(), PhaseEnded, agentZoe)
@@ -196,6 +196,7 @@ func TestNext(t *testing.T) {
 			effects: []Effect{
 				LeaveRoom{Party: "ann", Reason: ReasonHangup},
 				lg(RecPartyLeft, "ann", "customer", "reason", "hangup"),
+				Released{Agent: agentZoe.User, Applies: true}, // R2: the agent left behind goes to wrap-up
 				lg(RecCallEnded, "ann", "", "reason", "hangup"),
 				Finish{Ended: CallEnded{CallID: "c1", Reason: "hangup", By: "ann"}, Reason: ReasonHangup},
 			},
@@ -243,6 +244,7 @@ func TestNext(t *testing.T) {
 			effects: []Effect{
 				LeaveRoom{Party: "ann", Reason: ReasonHangup},
 				lg(RecPartyLeft, "ann", "customer", "reason", "hangup"),
+				Released{Agent: agentZoe.User, Applies: true}, // R2: the agent left behind goes to wrap-up
 				lg(RecCallEnded, "ann", "", "reason", "hangup"),
 				Finish{Ended: CallEnded{CallID: "c1", Reason: "hangup", By: "ann"}, Reason: ReasonHangup},
 			},
