@@ -251,6 +251,10 @@ func (c *Center) Dial(ctx context.Context, u UserRef, t Target, ep Endpoint, n N
 		if a.state == AgentBusy || a.state == AgentRinging {
 			return fmt.Errorf("%w: you are in a call", ErrInvalidState)
 		}
+		if a.wrap != nil {
+			// R2: its timer would make the agent available in the middle of the new call.
+			return fmt.Errorf("%w: give a wrap-up reason first (R2)", ErrInvalidState)
+		}
 		if err := c.reachable(t, u.ID); err != nil {
 			return err
 		}

@@ -816,3 +816,11 @@ func (h *harness) noTimer(what string, ok func(*fakeTimer) bool) {
 		}
 	}
 }
+
+var (
+	_ Store     = (*fakeStore)(nil)
+	_ Dialer    = (*fakeDialer)(nil)
+	_ MediaRoom = (*fakeRoom)(nil)
+	_ Endpoint  = (*fakeEndpoint)(nil)
+	_ Clock     = (*fakeClock)(nil)
+)

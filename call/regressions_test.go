@@ -204,3 +204,30 @@ func TestCustomerLeavesDuringAnsweredConsult(t *testing.T) { // R14 R11
 	}
 	hasNo[Released](t, fx)
 }
+
+// R2, R29: an agent in wrap-up may not place a direct call. Dial allowed it, and the wrap-up timer
+// of the previous call, still running, then made the agent available in the middle of the direct
+// call: they were offered the next customer while busy.
+func TestNoDialDuringWrapup(t *testing.T) { // R2 R29
+	h := newHarness(t, Config{})
+	ann, bob, zoe, amy := h.customer("ann"), h.customer("bob"), h.agent("zoe"), h.agent("amy")
+	id := h.connect(ann, zoe, "sales")
+	if err := h.c.Hangup(h.ctx(), zoe.u); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, zoe.n, func(w WrapupStarted) bool { return w.CallID == id })
+	h.available(amy)
+	_, err := h.c.Dial(h.ctx(), zoe.u, Target{Kind: TargetAgent, ID: "amy"}, newEndpoint(zoe.u), zoe.n)
+	wantErr(t, "dial during wrap-up", err, ErrInvalidState)
+	h.barrier()
+	none[CallOffered](t, amy.n)
+	// The wrap-up ends as usual; then the customer waiting is offered (to the longest idle: amy),
+	// and zoe may dial.
+	h.waitTimer("for zoe's wrap-up", func(tm *fakeTimer) bool { return tm.d == time.Minute }).fire()
+	wantState(t, zoe, AgentAvailable)
+	id2 := h.enqueue(bob, "sales", 1)
+	h.offered(amy, id2)
+	if _, err := h.c.Dial(h.ctx(), zoe.u, Target{Kind: TargetNumber, ID: "+1"}, newEndpoint(zoe.u), zoe.n); CodeOf(err) != "gateway_unavailable" {
+		t.Fatalf("dial after the wrap-up: %v", err)
+	}
+}
