@@ -2,6 +2,8 @@ package call
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -49,6 +51,7 @@ type Center struct {
 	log    *slog.Logger
 
 	reqs      chan func()
+	inbox     chan func() // posts, in order
 	done      chan struct{}
 	calls     sync.WaitGroup
 	closeOnce sync.Once
@@ -150,7 +153,7 @@ func NewCenter(cfg Config, rooms RoomFactory, opts ...Option) (*Center, error) {
 	}
 	c := &Center{
 		cfg: cfg, clock: SystemClock{}, rooms: rooms, log: slog.Default(), mode: cfg.Mode,
-		reqs: make(chan func()), done: make(chan struct{}),
+		reqs: make(chan func()), inbox: make(chan func(), 4096), done: make(chan struct{}),
 		queues: map[string]*queue{}, agents: map[string]*agent{},
 		byCall: map[CallID]*entry{}, inCall: map[string]CallID{},
 		cbTimer: map[string]Timer{},
@@ -206,6 +209,8 @@ func (c *Center) run() {
 		select {
 		case f := <-c.reqs:
 			f()
+		case f := <-c.inbox:
+			f()
 		case <-c.done:
 			return
 		}
@@ -228,13 +233,19 @@ func (c *Center) do(ctx context.Context, f func() error) error {
 }
 
 // post runs f on the center goroutine later; for callers that must not wait (timers, call loops).
+// Posts run in the order they were made (a consult's ring before its cancel) unless the inbox is
+// full, when the overflow waits in goroutines of its own.
 func (c *Center) post(f func()) {
-	go func() {
-		select {
-		case c.reqs <- f:
-		case <-c.done:
-		}
-	}()
+	select {
+	case c.inbox <- f:
+	default:
+		go func() {
+			select {
+			case c.inbox <- f:
+			case <-c.done:
+			}
+		}()
+	}
 }
 
 // DefaultQueue is the queue a customer joins when none is named.
@@ -256,7 +267,10 @@ func (c *Center) newCall(ctx context.Context, q *queue, customer UserRef, kind s
 		return nil, ErrClosed
 	}
 	c.seq++
-	id := CallID("c" + strconv.FormatInt(c.clock.Now().UnixMilli(), 36) + "-" + strconv.FormatUint(c.seq, 10))
+	// The random part keeps ids unique across restarts (the store keeps every id ever used).
+	var rnd [3]byte
+	_, _ = rand.Read(rnd[:])
+	id := CallID("c" + strconv.FormatInt(c.clock.Now().UnixMilli(), 36) + "-" + hex.EncodeToString(rnd[:]) + strconv.FormatUint(c.seq, 10))
 	media := c.mode
 	if media == ModeAuto {
 		media = ModeSFU // R5: auto starts on the SFU

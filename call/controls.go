@@ -75,6 +75,17 @@ func (c *Center) toTarget(ctx context.Context, u UserRef, t Target, cmd Command)
 		if err := l.check(ctx, cmd); err != nil {
 			return err
 		}
+		if _, blind := cmd.(BlindTransfer); blind {
+			switch t.Kind {
+			case TargetQueue: // R17: the customer is handed over at once and waits in that queue
+				if _, ok := c.queues[t.ID]; !ok {
+					return fmt.Errorf("%w: queue %q", ErrNotFound, t.ID)
+				}
+				return nil
+			case TargetNumber: // needs the gateway's outbound leg (the SIP issue)
+				return ErrNoGateway
+			}
+		}
 		return c.reachable(t, u.ID)
 	})
 	if err != nil {

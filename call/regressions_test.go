@@ -195,7 +195,6 @@ func TestAutoMoveJoinsTheHelperOnce(t *testing.T) { // R5
 // assist: the remaining parties may go on talking" (and R11: the call goes on while R13 allows).
 // leave() drops the helper instead (dropConsult) and the call ends with the agent alone.
 func TestCustomerLeavesDuringAnsweredConsult(t *testing.T) { // R14 R11
-	t.Skip("known bug: leave() drops an answered helper when the customer leaves (rules_party.go); unskip with the fix")
 	s, fx := apply(t, consulting(ModeMCU, false, true), Leave{Party: "ann", Reason: ReasonHangup})
 	wantOn(t, s, PhaseConnected)
 	wantParties(t, s, "zoe", "amy")

@@ -123,8 +123,13 @@ func (r *rules) leave(c Leave) error {
 			r.log(RecConsultEnded, string(p.ID()), string(p.As), "outcome", "helper_left")
 			r.s.Consult = nil
 			r.resumeAll()
+		case r.s.Consult.Helper == "" && (r.s.Consult.By == p.ID() || p.As == AsCustomer):
+			r.dropConsult("consulting_party_left") // nobody answered yet: stop the ringing
 		case r.s.Consult.By == p.ID() || p.As == AsCustomer:
-			r.dropConsult("consulting_party_left")
+			// An answered helper stays: R12 passes control to them, or R14 starts wrap-up assist.
+			r.log(RecConsultEnded, string(p.ID()), string(p.As), "outcome", "consulting_party_left")
+			r.s.Consult = nil
+			r.resumeAll()
 		}
 	}
 	if p.As == AsControlling {
