@@ -21,11 +21,11 @@ const DemoSecret = "demo-only-secret-do-not-use-in-production-0123456789"
 
 // Config is the whole server configuration (see default.yaml for every key).
 type Config struct {
-	Listen   string `yaml:"listen" env:"LISTEN"`
-	Data     string `yaml:"data" env:"DATA"`
+	Listen    string `yaml:"listen" env:"LISTEN"`
+	Data      string `yaml:"data" env:"DATA"`
 	LogLevel  string `yaml:"log_level" env:"LOG_LEVEL"`
 	VideoMode string `yaml:"video_mode" env:"VIDEO_MODE"`
-	Auth     struct {
+	Auth      struct {
 		Secret     string        `yaml:"secret" env:"SECRET"`
 		DemoTokens bool          `yaml:"demo_tokens" env:"DEMO_TOKENS"`
 		TokenTTL   time.Duration `yaml:"token_ttl" env:"TOKEN_TTL"`
