@@ -67,12 +67,18 @@ func (n *negotiator) handleOffer(sdp string) (ignored bool, err error) {
 		return true, nil
 	}
 	if err := n.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sdp}); err != nil {
+		if errors.Is(err, webrtc.ErrConnectionClosed) {
+			return true, nil // the leg just ended; its call_ended is on the way
+		}
 		return false, fmt.Errorf("%w: %v", errBadSDP, err)
 	}
 	n.flushCandidatesLocked()
 	answer, err := n.pc.CreateAnswer(nil)
 	if err == nil {
 		err = n.pc.SetLocalDescription(answer)
+	}
+	if errors.Is(err, webrtc.ErrConnectionClosed) {
+		return true, nil
 	}
 	if err != nil {
 		return false, fmt.Errorf("%w: %v", errBadSDP, err)
@@ -90,6 +96,9 @@ func (n *negotiator) handleAnswer(sdp string) error {
 		return fmt.Errorf("%w: no offer is waiting for an answer", errInvalidState)
 	}
 	if err := n.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: sdp}); err != nil {
+		if errors.Is(err, webrtc.ErrConnectionClosed) {
+			return nil // the leg just ended; its call_ended is on the way
+		}
 		return fmt.Errorf("%w: %v", errBadSDP, err)
 	}
 	n.flushCandidatesLocked()

@@ -23,6 +23,7 @@ type session struct {
 	limiter *rate.Limiter
 	out     chan []byte
 	done    chan struct{}
+	wrote   chan struct{} // closed when the writer has stopped touching the socket
 	once    sync.Once
 
 	mu     sync.Mutex
@@ -43,6 +44,7 @@ func newSession(srv *Server, conn *websocket.Conn, u call.UserRef) *session {
 		limiter: rate.NewLimiter(rate.Limit(srv.cfg.MessagesPerSecond), srv.cfg.MessagesPerSecond*4),
 		out:     make(chan []byte, outQueue),
 		done:    make(chan struct{}),
+		wrote:   make(chan struct{}),
 	}
 }
 
@@ -69,6 +71,9 @@ func (s *session) serve() {
 		s.handle(b)
 	}
 	s.close()
+	// The WebSocket library recycles the connection when this handler returns: the writer must
+	// be done with it first.
+	<-s.wrote
 }
 
 func (s *session) handle(b []byte) {
@@ -142,6 +147,7 @@ func (s *session) goodbye() {
 }
 
 func (s *session) writer() {
+	defer close(s.wrote)
 	for {
 		select {
 		case b := <-s.out:
