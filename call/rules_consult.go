@@ -192,52 +192,39 @@ func (r *rules) customerOr(id PartyID) PartyID {
 	return id
 }
 
-func (r *rules) hold(c Hold) error {
-	p, err := r.agentActor(c.By)
+func (r *rules) hold(c Hold) error { return r.setHeld(c.By, c.Party, true) }
+
+func (r *rules) resume(c Resume) error { return r.setHeld(c.By, c.Party, false) }
+
+// setHeld puts a party on hold or takes it off (R14, R15, R16).
+func (r *rules) setHeld(by, party PartyID, held bool) error {
+	p, err := r.agentActor(by)
 	if err != nil {
 		return err
 	}
-	t, err := r.actor(r.customerOr(c.Party))
+	t, err := r.actor(r.customerOr(party))
 	if err != nil {
 		return err
 	}
 	switch {
 	case r.s.Assist:
 		return ErrWrapupAssist // R14
-	case r.s.Conference || r.s.talking() >= 3:
+	case held && (r.s.Conference || r.s.talking() >= 3):
 		return ErrHoldConference // R16
 	case t.IsAgent():
 		return fmt.Errorf("%w: agents are not put on hold", ErrInvalidState)
-	case t.Held:
-		return fmt.Errorf("%w: %s is already on hold", ErrInvalidState, t.ID())
-	}
-	t.Held = true
-	r.set(t)
-	r.log(RecHold, string(p.ID()), string(p.As), "party", string(t.ID()))
-	r.emit(Reroute{}, Publish{})
-	return nil
-}
-
-func (r *rules) resume(c Resume) error {
-	p, err := r.agentActor(c.By)
-	if err != nil {
-		return err
-	}
-	t, err := r.actor(r.customerOr(c.Party))
-	if err != nil {
-		return err
-	}
-	switch {
-	case r.s.Assist:
-		return ErrWrapupAssist // R14
-	case !t.Held:
-		return fmt.Errorf("%w: %s is not on hold", ErrInvalidState, t.ID())
-	case r.s.Consult != nil:
+	case t.Held == held:
+		return fmt.Errorf("%w: %s is already %s", ErrInvalidState, t.ID(), map[bool]string{true: "on hold", false: "off hold"}[held])
+	case !held && r.s.Consult != nil:
 		return fmt.Errorf("%w: start the conference or cancel the consult to bring the customer back", ErrInvalidState)
 	}
-	t.Held = false
+	t.Held = held
 	r.set(t)
-	r.log(RecResume, string(p.ID()), string(p.As), "party", string(t.ID()))
+	typ := RecResume
+	if held {
+		typ = RecHold
+	}
+	r.log(typ, string(p.ID()), string(p.As), "party", string(t.ID()))
 	r.emit(Reroute{}, Publish{})
 	return nil
 }
