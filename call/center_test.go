@@ -198,6 +198,9 @@ func TestAcceptConnects(t *testing.T) { // R1
 		st := waitFor(t, p.n, func(s CallState) bool { return s.Phase == PhaseConnected })
 		want := CallState{CallID: id, Phase: PhaseConnected, Queue: "sales", Media: ModeSFU, Parties: parties,
 			Actions: actions[p]}
+		if p == zoe {
+			want.Blocked = map[string]string{"consult": "mode_forbids_multiparty"} // R3, told to the UI
+		}
 		if !reflect.DeepEqual(st, want) {
 			t.Fatalf("%s sees\n %+v\nwant %+v", p.u.ID, st, want)
 		}

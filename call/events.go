@@ -62,10 +62,11 @@ type (
 		Recording   bool
 		Screen      PartyID
 		Parties     []PartyView
-		Supervisors []SupervisorView // only for agents and supervisors (R23)
-		Consult     *Consult         // only for agents and supervisors
-		Actions     []string         // what the receiving party may do now
-		Note        string           // why this state is news, when it is (R20)
+		Supervisors []SupervisorView  // only for agents and supervisors (R23)
+		Consult     *Consult          // only for agents and supervisors
+		Actions     []string          // what the receiving party may do now
+		Blocked     map[string]string // action -> code of the rule that forbids it now (R28)
+		Note        string            // why this state is news, when it is (R20)
 	}
 	CallEnded struct {
 		CallID CallID

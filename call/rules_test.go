@@ -541,18 +541,20 @@ func TestView(t *testing.T) {
 			{ID: "zoe", Name: "Zoe", Role: Agent, As: AsControlling, Audio: true, Video: false},
 		},
 		Actions: []string{"hangup", "media_state"},
+		Blocked: map[string]string{"screenshare": "screenshare_needs_all_video"}, // R19, said to the UI
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("View:\n got %+v\nwant %+v", got, want)
 	}
 
-	// Without supervisors or a consult, only the actions depend on the viewer.
+	// Without supervisors or a consult, only the actions (and why others are blocked) depend on
+	// the viewer.
 	for _, v := range []PartyID{"zoe", "eve"} {
 		other := View(s, v)
 		if !reflect.DeepEqual(other.Actions, Actions(s, v)) {
 			t.Errorf("%s: actions %q, want %q", v, other.Actions, Actions(s, v))
 		}
-		other.Actions = want.Actions
+		other.Actions, other.Blocked = want.Actions, want.Blocked
 		if !reflect.DeepEqual(other, want) {
 			t.Errorf("%s: view differs by viewer beyond actions: %+v", v, other)
 		}

@@ -6,8 +6,9 @@ func View(s State, v PartyID) CallState {
 	viewer, isParty := s.party(v)
 	seesSupervisors := !isParty || viewer.IsAgent()
 	cs := CallState{CallID: s.ID, Phase: s.Phase, Queue: s.Queue, Media: s.Media, Conference: s.Conference,
-		Assist: s.Assist, Recording: s.Recording, Screen: s.Screen, Actions: Actions(s, v),
+		Assist: s.Assist, Recording: s.Recording, Screen: s.Screen,
 		Parties: make([]PartyView, 0, len(s.Parties))}
+	cs.Actions, cs.Blocked = actions(s, v)
 	for _, q := range s.Parties {
 		cs.Parties = append(cs.Parties, PartyView{ID: q.ID(), Name: q.User.Name, Role: q.User.Role, As: q.As,
 			Audio: q.Audio, Video: q.Video, Held: q.Held, Phone: q.Phone})
@@ -27,12 +28,19 @@ func View(s State, v PartyID) CallState {
 // Actions is what v may do now. It asks the rules themselves, so a button a client enables is one
 // the server will accept (targets and availability of agents aside).
 func Actions(s State, v PartyID) []string {
+	a, _ := actions(s, v)
+	return a
+}
+
+// actions returns what v may do now and, for what a rule forbids, that rule's code (R28), so a
+// client can say why a button is disabled.
+func actions(s State, v PartyID) ([]string, map[string]string) {
 	if s.Phase == PhaseEnded {
-		return nil
+		return nil, nil
 	}
 	p, isParty := s.party(v)
 	if !isParty {
-		return nil
+		return nil, nil
 	}
 	var other PartyID
 	for _, q := range s.Parties {
@@ -65,10 +73,18 @@ func Actions(s State, v PartyID) []string {
 		{"tag", AddTag{By: v, Text: "x"}},
 	}
 	var out []string
+	var blocked map[string]string
 	for _, c := range candidates {
-		if _, _, err := Next(s, c.cmd); err == nil {
+		_, _, err := Next(s, c.cmd)
+		switch code := CodeOf(err); {
+		case err == nil:
 			out = append(out, c.name)
+		case code != "" && code != ErrInvalidState.code && code != ErrNotFound.code && code != ErrForbidden.code && code != ErrBadRequest.code:
+			if blocked == nil {
+				blocked = map[string]string{}
+			}
+			blocked[c.name] = code
 		}
 	}
-	return out
+	return out, blocked
 }

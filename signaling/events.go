@@ -28,19 +28,20 @@ type supervisorMsg struct {
 }
 
 type callStateMsg struct {
-	CallID       string          `json:"call_id"`
-	State        string          `json:"state"`
-	Queue        string          `json:"queue"`
-	Media        string          `json:"media"`
-	Conference   bool            `json:"conference"`
-	WrapupAssist bool            `json:"wrapup_assist"`
-	Recording    bool            `json:"recording"`
-	Screen       string          `json:"screen,omitempty"`
-	Parties      []partyMsg      `json:"parties"`
-	Supervisors  []supervisorMsg `json:"supervisors,omitempty"`
-	Consult      *consultMsg     `json:"consult,omitempty"`
-	Actions      []string        `json:"actions"`
-	Note         string          `json:"note,omitempty"`
+	CallID       string            `json:"call_id"`
+	State        string            `json:"state"`
+	Queue        string            `json:"queue"`
+	Media        string            `json:"media"`
+	Conference   bool              `json:"conference"`
+	WrapupAssist bool              `json:"wrapup_assist"`
+	Recording    bool              `json:"recording"`
+	Screen       string            `json:"screen,omitempty"`
+	Parties      []partyMsg        `json:"parties"`
+	Supervisors  []supervisorMsg   `json:"supervisors,omitempty"`
+	Consult      *consultMsg       `json:"consult,omitempty"`
+	Actions      []string          `json:"actions"`
+	Blocked      map[string]string `json:"blocked,omitempty"`
+	Note         string            `json:"note,omitempty"`
 }
 
 // encodeEvent maps a domain event to its wire type and payload.
@@ -79,7 +80,7 @@ func encodeEvent(ev call.Event) (string, any) {
 	case call.CallState:
 		m := callStateMsg{CallID: string(e.CallID), State: string(e.Phase), Queue: e.Queue, Media: string(e.Media),
 			Conference: e.Conference, WrapupAssist: e.Assist, Recording: e.Recording, Screen: string(e.Screen),
-			Actions: e.Actions, Note: e.Note, Parties: make([]partyMsg, len(e.Parties))}
+			Actions: e.Actions, Blocked: e.Blocked, Note: e.Note, Parties: make([]partyMsg, len(e.Parties))}
 		if m.Actions == nil {
 			m.Actions = []string{}
 		}

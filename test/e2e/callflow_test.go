@@ -159,6 +159,11 @@ func TestCallModelEndToEnd(t *testing.T) {
 	}
 	waitState(t, ctx, cust.c, "customer in conference", func(st map[string]any) bool { return st["conference"] == true })
 	expectCode(t, a.c.Request(ctx, "hold", struct{}{}), "hold_in_conference")
+	// The UI is told why its hold button is disabled.
+	waitState(t, ctx, a.c, "hold blocked by R16", func(st map[string]any) bool {
+		b, _ := st["blocked"].(map[string]any)
+		return b["hold"] == "hold_in_conference"
+	})
 	// R8: only the controlling agent seeks help.
 	expectCode(t, b.c.Request(ctx, "consult", map[string]string{"kind": "agent", "target": "agent4"}), "forbidden")
 
