@@ -91,9 +91,9 @@ func (f *I420) At(x, y int) (r, g, b uint8) {
 // RGBToYUV converts one colour with BT.601 limited-range integer coefficients.
 func RGBToYUV(r, g, b uint8) (y, u, v uint8) {
 	R, G, B := int(r), int(g), int(b)
-	y = clamp(((66*R+129*G+25*B+128)>>8)+16)
-	u = clamp(((-38*R-74*G+112*B+128)>>8)+128)
-	v = clamp(((112*R-94*G-18*B+128)>>8)+128)
+	y = clamp(((66*R + 129*G + 25*B + 128) >> 8) + 16)
+	u = clamp(((-38*R - 74*G + 112*B + 128) >> 8) + 128)
+	v = clamp(((112*R - 94*G - 18*B + 128) >> 8) + 128)
 	return y, u, v
 }
 
