@@ -31,7 +31,7 @@ fuzz:
 	$(GO) test ./media/moh -run '^$$' -fuzz FuzzReadOgg -fuzztime $(FUZZTIME)
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./media ./signaling ./call
+	$(GO) test -run '^$$' -bench . -benchmem ./media/... ./signaling ./call ./store ./mcu/...
 
 clean:
 	rm -rf bin data
