@@ -21,7 +21,7 @@ require (
 	gopkg.in/yaml.v3 v3.0.1
 )
 
-require github.com/hraban/opus v0.0.0-20230925203106-0188a62cb302 // indirect
+require github.com/hraban/opus v0.0.0-20230925203106-0188a62cb302
 
 require (
 	github.com/andybalholm/brotli v1.1.0 // indirect

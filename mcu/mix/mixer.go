@@ -9,6 +9,7 @@ package mix
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sync"
 	"time"
 )
@@ -38,6 +39,7 @@ type Mixer struct {
 // Write counts as silence, so a party whose packets stop simply drops out of the mix.
 type Input struct {
 	id string
+	n  int // frame length; fixed, so Write checks it without the lock
 
 	mu      sync.Mutex
 	pending []int16 // the last frame written since the previous tick
@@ -79,7 +81,7 @@ func (m *Mixer) Add(id string) *Input {
 			return in
 		}
 	}
-	in := &Input{id: id, pending: make([]int16, m.frame), cur: make([]int16, m.frame)}
+	in := &Input{id: id, n: m.frame, pending: make([]int16, m.frame), cur: make([]int16, m.frame)}
 	m.inputs = append(m.inputs, in)
 	return in
 }
@@ -94,8 +96,7 @@ func (m *Mixer) Remove(id string) {
 			in.mu.Lock()
 			in.removed = true
 			in.mu.Unlock()
-			m.inputs = append(m.inputs[:i], m.inputs[i+1:]...)
-			m.inputs[len(m.inputs):len(m.inputs)+1][0] = nil // let the removed input be collected
+			m.inputs = slices.Delete(m.inputs, i, i+1) // clears the vacated slot, so it can be collected
 			return
 		}
 	}
@@ -115,8 +116,8 @@ func (in *Input) ID() string { return in.id }
 // next Mix. len(pcm) must be the mixer's FrameLen. Writing twice before a tick keeps the later frame:
 // the mixer plays the freshest audio rather than falling behind.
 func (in *Input) Write(pcm []int16) error {
-	if len(pcm) != len(in.pending) {
-		return fmt.Errorf("%w: %d samples, want %d", ErrFrameSize, len(pcm), len(in.pending))
+	if len(pcm) != in.n {
+		return fmt.Errorf("%w: %d samples, want %d", ErrFrameSize, len(pcm), in.n)
 	}
 	in.mu.Lock()
 	defer in.mu.Unlock()

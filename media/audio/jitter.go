@@ -22,9 +22,9 @@ type JitterConfig struct {
 // JitterStats counts what a JitterBuffer did, for metrics.
 type JitterStats struct {
 	Pushed, Played, Lost, Late, Duplicate uint64
-	Overflow uint64 // frames dropped unplayed to keep the delay under Max
-	Resets   uint64 // discontinuities (sequence or timestamp jumps) that restarted the stream
-	Idle     uint64 // times the source fell silent for longer than Max and stopped being concealed
+	Overflow                              uint64 // frames dropped unplayed to keep the delay under Max
+	Resets                                uint64 // discontinuities (sequence or timestamp jumps) that restarted the stream
+	Idle                                  uint64 // times the source fell silent for longer than Max and stopped being concealed
 }
 
 // JitterBuffer reorders one RTP audio source's packets and releases one frame per Pop, telling the

@@ -21,12 +21,14 @@ import (
 // one goroutine; Reset it when the stream restarts.
 type Resampler struct {
 	from, to int
-	ratio    int     // to/from when up, from/to when down
-	up       bool    // interpolating (to > from)
-	taps     int     // taps per phase (up) or in all (down)
-	coef     []int32 // up: coef[p*taps+k] for phase p; down: coef[k] with coef[0] applied to the newest sample
-	hist     []int16 // the last taps-1 input samples followed by the current frame
-	keep     int     // how many history samples carry over between frames
+	ratio    int  // to/from when up, from/to when down
+	up       bool // interpolating (to > from)
+	taps     int  // taps per phase (up) or in all (down)
+	// coef holds each phase's taps oldest-input first (up: phase p at coef[p*taps:]), so the inner
+	// loop walks input and coefficients forward together and the compiler drops its bounds checks.
+	coef []int32
+	hist []int16 // the last taps-1 input samples followed by the current frame
+	keep int     // how many history samples carry over between frames
 }
 
 // ResamplerConfig configures NewResampler.
@@ -63,13 +65,13 @@ func NewResampler(cfg ResamplerConfig) (*Resampler, error) {
 		r.taps = tapsPerPhase
 		for p := 0; p < r.ratio; p++ {
 			for k := 0; k < r.taps; k++ {
-				r.coef[p*r.taps+k] = int32(math.Round(h[k*r.ratio+p] * gain * (1 << 15)))
+				r.coef[p*r.taps+r.taps-1-k] = int32(math.Round(h[k*r.ratio+p] * gain * (1 << 15)))
 			}
 		}
 	} else {
 		r.taps = n
 		for k := range n {
-			r.coef[k] = int32(math.Round(h[k] * gain * (1 << 15)))
+			r.coef[n-1-k] = int32(math.Round(h[k] * gain * (1 << 15)))
 		}
 	}
 	r.keep = r.taps - 1
@@ -134,29 +136,37 @@ func (r *Resampler) Process(out, in []int16) ([]int16, error) {
 		for m := range in {
 			win := x[m : m+r.taps] // win[taps-1] is in[m], win[0] the oldest
 			for p := 0; p < r.ratio; p++ {
-				c := r.coef[p*r.taps : p*r.taps+r.taps]
-				var acc int64
-				for k, ck := range c {
-					acc += int64(ck) * int64(win[r.taps-1-k])
-				}
-				out[m*r.ratio+p] = sat16((acc + 1<<14) >> 15)
+				out[m*r.ratio+p] = sat16(dot(r.coef[p*r.taps:p*r.taps+r.taps], win))
 			}
 		}
 	} else {
 		c := r.coef
 		for m := range out {
 			end := m*r.ratio + r.ratio - 1 + r.keep // index in x of the newest input for output m
-			win := x[end+1-r.taps : end+1]
-			var acc int64
-			for k, ck := range c {
-				acc += int64(ck) * int64(win[r.taps-1-k])
-			}
-			out[m] = sat16((acc + 1<<14) >> 15)
+			out[m] = sat16(dot(c, x[end+1-r.taps:end+1]))
 		}
 	}
 	copy(r.hist, r.hist[len(r.hist)-r.keep:])
 	r.hist = r.hist[:r.keep]
 	return out, nil
+}
+
+// dot is the filter's inner loop: a Q15 dot product, rounded. Four accumulators break the add
+// dependency chain; int64 because a full-scale input against 192 taps can pass 2^31.
+func dot(c []int32, x []int16) int64 {
+	x = x[:len(c)]
+	var a0, a1, a2, a3 int64
+	i := 0
+	for ; i+4 <= len(c); i += 4 {
+		a0 += int64(c[i]) * int64(x[i])
+		a1 += int64(c[i+1]) * int64(x[i+1])
+		a2 += int64(c[i+2]) * int64(x[i+2])
+		a3 += int64(c[i+3]) * int64(x[i+3])
+	}
+	for ; i < len(c); i++ {
+		a0 += int64(c[i]) * int64(x[i])
+	}
+	return (a0 + a1 + a2 + a3 + 1<<14) >> 15
 }
 
 // Reset forgets the previous frames, as at the start of a new stream.
