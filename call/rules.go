@@ -72,10 +72,21 @@ func (Log) effect()         {}
 // Next is the call's rule book: the state after cmd and what must happen outside, or why cmd is
 // refused, in which case the state is unchanged (R28).
 func Next(s State, cmd Command) (State, []Effect, error) {
+	return decide(s, cmd, false)
+}
+
+// allowed reports whether Next would accept cmd, without building its effects (for Actions,
+// which asks about every control for every viewer on every change).
+func allowed(s State, cmd Command) error {
+	_, _, err := decide(s, cmd, true)
+	return err
+}
+
+func decide(s State, cmd Command, dry bool) (State, []Effect, error) {
 	if s.Phase == PhaseEnded {
 		return s, nil, fmt.Errorf("%w: call %s has ended", ErrInvalidState, s.ID)
 	}
-	r := &rules{s: cloneState(s)}
+	r := &rules{s: cloneState(s), dry: dry}
 	var err error
 	switch c := cmd.(type) {
 	case Join:
@@ -127,13 +138,21 @@ func Next(s State, cmd Command) (State, []Effect, error) {
 
 // rules is one application of a command: a private copy of the state and the effects so far.
 type rules struct {
-	s  State
-	fx []Effect
+	s   State
+	fx  []Effect
+	dry bool // only the verdict is wanted
 }
 
-func (r *rules) emit(e ...Effect) { r.fx = append(r.fx, e...) }
+func (r *rules) emit(e ...Effect) {
+	if !r.dry {
+		r.fx = append(r.fx, e...)
+	}
+}
 
 func (r *rules) log(typ string, actor string, role string, kv ...string) {
+	if r.dry {
+		return
+	}
 	var data map[string]string
 	if len(kv) > 0 {
 		data = make(map[string]string, len(kv)/2)

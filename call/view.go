@@ -75,7 +75,7 @@ func actions(s State, v PartyID) ([]string, map[string]string) {
 	var out []string
 	var blocked map[string]string
 	for _, c := range candidates {
-		_, _, err := Next(s, c.cmd)
+		err := allowed(s, c.cmd)
 		switch code := CodeOf(err); {
 		case err == nil:
 			out = append(out, c.name)

@@ -1,0 +1,107 @@
+// Package compose draws an MCU viewer's picture: it lays out the parties' tiles (R21, R22), scales
+// each decoded camera or screen frame into its tile with libyuv, and shows a name plate for a party
+// without video. Composing allocates nothing per frame: the caller owns every frame.
+package compose
+
+import (
+	"fmt"
+
+	"github.com/contactcenter/vcc/media/frame"
+)
+
+// Config sizes the canvas a Compositor draws.
+type Config struct {
+	// Width and Height of the composite; both even so that every tile edge falls on a chroma sample.
+	Width, Height int
+}
+
+// Tile is one party's place in a composite.
+type Tile struct {
+	Rect Rect
+	// Src is the party's latest decoded frame; nil when the party has no video (camera off, audio-only
+	// or a phone leg).
+	Src *frame.I420
+	// Plate is shown when Src is nil: the party's name or number, rendered once by RenderPlate. When
+	// nil too the tile is a plain grey block, so that the party still has a visible place.
+	Plate *frame.I420
+}
+
+// Compositor composes frames of one canvas size. It holds no per-frame state, so one Compositor may
+// serve several goroutines composing into different destinations.
+type Compositor struct {
+	width, height int
+	bg, empty     [3]uint8 // Y, U, V
+}
+
+// New returns a Compositor for a Width x Height canvas.
+func New(cfg Config) (*Compositor, error) {
+	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width%2 != 0 || cfg.Height%2 != 0 || cfg.Width > 16383 || cfg.Height > 16383 {
+		return nil, fmt.Errorf("%w: canvas %dx%d must be positive, even and at most 16383", ErrConfig, cfg.Width, cfg.Height)
+	}
+	c := &Compositor{width: cfg.Width, height: cfg.Height}
+	// The background is near-black so that letterbox bars and gaps recede; the empty-tile grey is
+	// light enough to tell a party without video or plate from no party.
+	c.bg[0], c.bg[1], c.bg[2] = frame.RGBToYUV(16, 18, 22)
+	c.empty[0], c.empty[1], c.empty[2] = frame.RGBToYUV(60, 66, 78)
+	return c, nil
+}
+
+// Width returns the canvas width.
+func (c *Compositor) Width() int { return c.width }
+
+// Height returns the canvas height.
+func (c *Compositor) Height() int { return c.height }
+
+// Compose draws tiles onto dst, which must be a valid frame of the canvas size. It clears dst to the
+// background, then scales each tile's source (or plate) into its rect keeping the source's aspect,
+// centred with background bars. Tiles whose rect is empty, odd-aligned or outside the canvas are
+// skipped rather than failing the whole picture, as are invalid source frames (shown as plate).
+// Compose allocates nothing; the error is a sentinel for the same reason.
+func (c *Compositor) Compose(dst *frame.I420, tiles []Tile) error {
+	if !dst.Valid() || dst.Width != c.width || dst.Height != c.height {
+		return ErrFrame
+	}
+	fillRect(dst, Rect{W: c.width, H: c.height}, c.bg[0], c.bg[1], c.bg[2])
+	for i := range tiles {
+		t := &tiles[i]
+		if !c.usable(t.Rect) {
+			continue
+		}
+		switch {
+		case t.Src.Valid():
+			scaleInto(dst, letterbox(t.Rect, t.Src.Width, t.Src.Height), t.Src)
+		case t.Plate.Valid():
+			scaleInto(dst, letterbox(t.Rect, t.Plate.Width, t.Plate.Height), t.Plate)
+		default:
+			fillRect(dst, t.Rect, c.empty[0], c.empty[1], c.empty[2])
+		}
+	}
+	return nil
+}
+
+// usable reports whether r is a non-empty, even-aligned rect inside the canvas: the bounds libyuv
+// relies on and cannot check.
+func (c *Compositor) usable(r Rect) bool {
+	return r.W >= 2 && r.H >= 2 && r.X >= 0 && r.Y >= 0 && r.X+r.W <= c.width && r.Y+r.H <= c.height &&
+		(r.X|r.Y|r.W|r.H)&1 == 0
+}
+
+// letterbox returns the largest rect with the aspect of a sw x sh source centred in r, on even
+// coordinates, so that a 16:9 screen share in a 4:3 tile is not stretched.
+func letterbox(r Rect, sw, sh int) Rect {
+	w, h := r.W, r.H
+	if sw*r.H > sh*r.W {
+		h = r.W * sh / sw
+	} else {
+		w = r.H * sw / sh
+	}
+	w, h = w&^1, h&^1
+	if w < 2 {
+		w = 2
+	}
+	if h < 2 {
+		h = 2
+	}
+	// r is even-aligned and w, h even, so halving the even difference and clearing bit 0 stays inside.
+	return Rect{X: r.X + ((r.W-w)/2)&^1, Y: r.Y + ((r.H-h)/2)&^1, W: w, H: h}
+}
