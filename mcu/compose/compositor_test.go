@@ -92,7 +92,7 @@ func TestComposeLetterboxesWideSource(t *testing.T) {
 	c, _ := New(Config{Width: 1280, Height: 720})
 	dst := mustFrame(t, 1280, 720)
 	r := Rect{X: 100, Y: 100, W: 640, H: 480} // 4:3 tile
-	src := mustFrame(t, 1280, 720)             // 16:9 source: bars above and below
+	src := mustFrame(t, 1280, 720)            // 16:9 source: bars above and below
 	src.Fill(40, 200, 60)
 	if err := c.Compose(dst, []Tile{{Rect: r, Src: src}}); err != nil {
 		t.Fatal(err)
