@@ -29,13 +29,21 @@ func (l pionLogger) emit(level slog.Level, msg string) {
 	}
 }
 
+// emitf formats only when the level is on: pion passes live structs (a TrackRemote) to its debug
+// lines, and formatting them unasked would read them without pion's locks.
+func (l pionLogger) emitf(level slog.Level, f string, a ...any) {
+	if l.log.Enabled(context.Background(), level) {
+		l.emit(level, fmt.Sprintf(f, a...))
+	}
+}
+
 func (l pionLogger) Trace(string)              {}
 func (l pionLogger) Tracef(string, ...any)     {}
 func (l pionLogger) Debug(m string)            { l.emit(slog.LevelDebug-4, m) }
-func (l pionLogger) Debugf(f string, a ...any) { l.emit(slog.LevelDebug-4, fmt.Sprintf(f, a...)) }
+func (l pionLogger) Debugf(f string, a ...any) { l.emitf(slog.LevelDebug-4, f, a...) }
 func (l pionLogger) Info(m string)             { l.emit(slog.LevelDebug, m) }
-func (l pionLogger) Infof(f string, a ...any)  { l.emit(slog.LevelDebug, fmt.Sprintf(f, a...)) }
+func (l pionLogger) Infof(f string, a ...any)  { l.emitf(slog.LevelDebug, f, a...) }
 func (l pionLogger) Warn(m string)             { l.emit(slog.LevelWarn, m) }
-func (l pionLogger) Warnf(f string, a ...any)  { l.emit(slog.LevelWarn, fmt.Sprintf(f, a...)) }
+func (l pionLogger) Warnf(f string, a ...any)  { l.emitf(slog.LevelWarn, f, a...) }
 func (l pionLogger) Error(m string)            { l.emit(slog.LevelError, m) }
-func (l pionLogger) Errorf(f string, a ...any) { l.emit(slog.LevelError, fmt.Sprintf(f, a...)) }
+func (l pionLogger) Errorf(f string, a ...any) { l.emitf(slog.LevelError, f, a...) }
