@@ -373,15 +373,20 @@ func (c *Center) close() {
 // callOf is the loop of the call u is in.
 func (c *Center) callOf(ctx context.Context, u UserRef) (*loop, error) {
 	var l *loop
-	err := c.do(ctx, func() error {
-		id, ok := c.inCall[u.ID]
-		if !ok {
-			return fmt.Errorf("%w: you are not in a call", ErrInvalidState)
-		}
-		l = c.byCall[id].loop
-		return nil
+	err := c.do(ctx, func() (err error) {
+		l, err = c.loopOf(u)
+		return err
 	})
 	return l, err
+}
+
+// loopOf is callOf on the center goroutine.
+func (c *Center) loopOf(u UserRef) (*loop, error) {
+	id, ok := c.inCall[u.ID]
+	if !ok {
+		return nil, fmt.Errorf("%w: you are not in a call", ErrInvalidState)
+	}
+	return c.byCall[id].loop, nil
 }
 
 // dispatch offers waiting customers, oldest first, to the longest-idle available agent with the

@@ -66,12 +66,10 @@ func (c *Center) BlindTransfer(ctx context.Context, u UserRef, t Target) error {
 // R14): a refusal they give is the real reason, before whether t can be reached now.
 func (c *Center) toTarget(ctx context.Context, u UserRef, t Target, cmd Command) error {
 	var l *loop
-	err := c.do(ctx, func() error {
-		id, ok := c.inCall[u.ID]
-		if !ok {
-			return fmt.Errorf("%w: you are not in a call", ErrInvalidState)
+	err := c.do(ctx, func() (err error) {
+		if l, err = c.loopOf(u); err != nil {
+			return err
 		}
-		l = c.byCall[id].loop
 		if err := l.check(ctx, cmd); err != nil {
 			return err
 		}
@@ -161,17 +159,23 @@ func (c *Center) dialConsult(e *entry, number string) {
 		e.loop.post(ConsultFailed{Outcome: "gateway_unavailable"})
 		return
 	}
-	l := e.loop
+	c.dialInto(e.loop, number, AsParticipant, func(err error) Command { return ConsultFailed{Outcome: err.Error()} })
+}
+
+// dialInto calls number through the gateway and joins the callee to the call as role as; when the
+// dial fails, failed says what the call does about it. The dial runs in its own goroutine: the
+// center never waits on the network.
+func (c *Center) dialInto(l *loop, number string, as PartyRole, failed func(error) Command) {
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), c.cfg.OfferTimeout)
 		defer cancel()
 		ep, err := c.dialer.Dial(ctx, number)
 		if err != nil {
-			l.post(ConsultFailed{Outcome: err.Error()})
+			l.post(failed(err))
 			return
 		}
 		u := UserRef{ID: "tel:" + number, Name: number, Role: Customer}
-		party := Party{User: u, As: AsParticipant, Phone: true, Audio: true, JoinedAt: c.clock.Now()}
+		party := Party{User: u, As: as, Phone: true, Audio: true, JoinedAt: c.clock.Now()}
 		if err := l.submit(context.Background(), Join{Party: party}, &leg{ep: ep, n: silentNotifier{}}); err != nil {
 			_ = ep.Close(err)
 		}
@@ -296,21 +300,7 @@ func (c *Center) Dial(ctx context.Context, u UserRef, t Target, ep Endpoint, n N
 
 // dialCustomer calls a number whose callee becomes the customer of the call (R29, R30).
 func (c *Center) dialCustomer(e *entry, number string) {
-	l := e.loop
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), c.cfg.OfferTimeout)
-		defer cancel()
-		ep, err := c.dialer.Dial(ctx, number)
-		if err != nil {
-			l.post(End{Reason: fmt.Errorf("dial_failed: %v", err)})
-			return
-		}
-		u := UserRef{ID: "tel:" + number, Name: number, Role: Customer}
-		party := Party{User: u, As: AsCustomer, Phone: true, Audio: true, JoinedAt: c.clock.Now()}
-		if err := l.submit(context.Background(), Join{Party: party}, &leg{ep: ep, n: silentNotifier{}}); err != nil {
-			_ = ep.Close(err)
-		}
-	}()
+	c.dialInto(e.loop, number, AsCustomer, func(err error) Command { return End{Reason: fmt.Errorf("dial_failed: %v", err)} })
 }
 
 // VideoMode is the service's video mode (R3-R6).
