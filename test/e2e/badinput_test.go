@@ -52,21 +52,7 @@ func TestBadInputAnsweredWhileOtherCallKeepsMedia(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 
-	cust := dial(t, ctx, srv, "role=customer&name=Steady")
-	agent := dial(t, ctx, srv, "user=agent1")
-	cv, ca := rtpTracks(t, "c")
-	av, aa := rtpTracks(t, "a")
-	cust.AddTrack(cv)
-	cust.AddTrack(ca)
-	agent.AddTrack(av)
-	agent.AddTrack(aa)
-	atCust, onCust := receive(0xA)
-	_, onAgent := receive(0xC)
-	cust.OnTrack(onCust)
-	agent.OnTrack(onAgent)
-	connectCall(t, ctx, cust, agent)
-	go sendLoop(ctx, 0xC, cv, ca)
-	go sendLoop(ctx, 0xA, av, aa)
+	_, _, atCust, _ := mediaCall(t, ctx, srv, "Steady")
 	select {
 	case <-atCust.got:
 	case <-ctx.Done():

@@ -12,6 +12,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/contactcenter/vcc/client"
+	"github.com/contactcenter/vcc/cmd/app"
 )
 
 // sendLoop writes RTP on both tracks until ctx ends; each payload starts with a magic and a counter
@@ -75,16 +76,12 @@ func receive(magic uint32) (*received, func(*webrtc.TrackRemote, *webrtc.RTPRece
 	}
 }
 
-// TestPionClientsForwardingAndPLI: two Go pion clients, a customer and an agent, are routed into one
-// SFU call; each receives the other's audio and video unchanged, and a PLI the agent sends for the
-// customer's video reaches the customer's sender.
-func TestPionClientsForwardingAndPLI(t *testing.T) {
-	srv := startServer(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-
-	cust := dial(t, ctx, srv, "role=customer&name=Pia")
-	agent := dial(t, ctx, srv, "user=agent1")
+// mediaCall routes a Go customer and agent1 into one call, both sending synthetic VP8 and Opus
+// whose payloads carry the sender's magic, and returns what each receives from the other.
+func mediaCall(t *testing.T, ctx context.Context, srv *app.Server, name string) (cust, agent *client.Client, atCust, atAgent *received) {
+	t.Helper()
+	cust = dial(t, ctx, srv, "role=customer&name="+name)
+	agent = dial(t, ctx, srv, "user=agent1")
 	cv, ca := rtpTracks(t, "cust")
 	av, aa := rtpTracks(t, "agent")
 	cust.AddTrack(cv)
@@ -95,10 +92,21 @@ func TestPionClientsForwardingAndPLI(t *testing.T) {
 	atAgent, onAgent := receive(0xC057)
 	cust.OnTrack(onCust)
 	agent.OnTrack(onAgent)
-
 	connectCall(t, ctx, cust, agent)
 	go sendLoop(ctx, 0xC057, cv, ca)
 	go sendLoop(ctx, 0xA6E17, av, aa)
+	return cust, agent, atCust, atAgent
+}
+
+// TestPionClientsForwardingAndPLI: two Go pion clients, a customer and an agent, are routed into one
+// SFU call; each receives the other's audio and video unchanged, and a PLI the agent sends for the
+// customer's video reaches the customer's sender.
+func TestPionClientsForwardingAndPLI(t *testing.T) {
+	srv := startServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+
+	cust, agent, atCust, atAgent := mediaCall(t, ctx, srv, "Pia")
 
 	for name, r := range map[string]*received{"customer": atCust, "agent": atAgent} {
 		select {
