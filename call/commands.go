@@ -105,4 +105,6 @@ const (
 	LayoutMaxCustomer = "max_customer"
 	LayoutMaxAgent    = "max_agent"
 	LayoutMaxThird    = "max_third"
+	// LayoutScreenShare is not chosen: a running share imposes it on every viewer (R22).
+	LayoutScreenShare = "screen_share"
 )

@@ -17,7 +17,7 @@ func (r *rules) screenShare(c ScreenShare) error {
 		}
 		r.s.Screen = ""
 		r.log(RecScreenShare, string(p.ID()), string(p.As), "state", "stopped", "reason", "by_sharer")
-		r.emit(Publish{})
+		r.emit(Reroute{}, Publish{})
 		return nil
 	}
 	switch {
@@ -30,7 +30,7 @@ func (r *rules) screenShare(c ScreenShare) error {
 	}
 	r.s.Screen = p.ID()
 	r.log(RecScreenShare, string(p.ID()), string(p.As), "state", "started")
-	r.emit(Publish{})
+	r.emit(Reroute{}, Publish{})
 	return nil
 }
 
@@ -50,8 +50,9 @@ func (r *rules) layout(c SetLayout) error {
 	if c.Layout != LayoutEqual && !r.s.allVideo() {
 		return ErrLayoutVideo // R21
 	}
+	r.s.Parties[r.s.index(p.ID())].Layout = c.Layout
 	r.log(RecLayout, string(p.ID()), string(p.As), "layout", c.Layout)
-	r.emit(Publish{})
+	r.emit(Reroute{}, Publish{})
 	return nil
 }
 

@@ -743,7 +743,12 @@ func TestRoutingOf(t *testing.T) { // R15 R23
 		"sue": {From: []PartyID{"zoe", "amy", "sid"}},
 		"sid": {From: []PartyID{"zoe", "amy"}},
 	}
-	if got := RoutingOf(s); !reflect.DeepEqual(got, want) {
+	got := RoutingOf(s)
+	for id, r := range got {
+		r.Picture = Picture{} // TestPicture covers it
+		got[id] = r
+	}
+	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("routing:\n got %+v\nwant %+v", got, want)
 	}
 	for id, r := range RoutingOf(s) {

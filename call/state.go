@@ -65,6 +65,7 @@ type Party struct {
 	Video    bool
 	Held     bool
 	JoinedAt time.Time
+	Layout   string // the layout this party chose to view in an MCU call (R21); "" is equal
 }
 
 // ID is the party's id.

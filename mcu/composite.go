@@ -1,0 +1,160 @@
+package mcu
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/pion/rtp"
+
+	"github.com/contactcenter/vcc/call"
+	"github.com/contactcenter/vcc/mcu/compose"
+	"github.com/contactcenter/vcc/media/frame"
+	"github.com/contactcenter/vcc/media/vp8"
+)
+
+// keyGap rate-limits keyframes forced by viewers: every PLI answered at once would let one lossy
+// viewer turn the shared stream into keyframes only, degrading it for everyone.
+const keyGap = 500 * time.Millisecond
+
+// composite is one picture (a layout with its tiles) composed, encoded once and sent to every
+// viewer who sees that picture. Owned by the room goroutine.
+type composite struct {
+	pic    call.Picture
+	out    *output
+	comp   *compose.Compositor
+	enc    *vp8.Encoder
+	pkt    *vp8.Packetizer
+	canvas *frame.I420
+	rects  []compose.Rect
+	tiles  []compose.Tile
+	srcs   []*videoIn // per tile: the input shown, nil for a plate
+	plates []*frame.I420
+	seen   []uint64 // per tile: the input's picture count when last composed
+	dirty  bool     // the tiles changed since the last frame
+
+	encoded []byte
+	hdr     rtp.Header
+	sentKey bool
+	lastKey time.Time
+	frames  uint64
+}
+
+func newComposite(id string, pic call.Picture, cfg Config, comp *compose.Compositor, r *Room) (*composite, error) {
+	enc, err := vp8.NewEncoder(vp8.Config{Width: cfg.Width, Height: cfg.Height, FPS: cfg.FPS, BitrateKbps: cfg.BitrateKbps, CPUUsed: cfg.CPUUsed})
+	if err != nil {
+		return nil, err
+	}
+	pkt, err := vp8.NewPacketizer(1200)
+	if err != nil {
+		_ = enc.Close()
+		return nil, err
+	}
+	canvas, err := frame.NewI420(cfg.Width, cfg.Height)
+	if err != nil {
+		_ = enc.Close()
+		return nil, err
+	}
+	c := &composite{
+		pic: pic, comp: comp, enc: enc, pkt: pkt, canvas: canvas,
+		out:   newOutput(id, "composite", mediaVideo, vp8Codec, r.ctr),
+		hdr:   rtp.Header{Version: 2, PayloadType: 96, SSRC: r.ssrc()},
+		rects: compose.Tiles(pic.Layout, len(pic.Tiles), pic.Big, cfg.Width, cfg.Height),
+	}
+	c.tiles = make([]compose.Tile, len(pic.Tiles))
+	c.srcs = make([]*videoIn, len(pic.Tiles))
+	c.plates = make([]*frame.I420, len(pic.Tiles))
+	c.seen = make([]uint64, len(pic.Tiles))
+	return c, nil
+}
+
+// bind points each tile at what it shows now: the party's camera or screen decoder, or its plate
+// when its video is off or it has none (a phone).
+func (c *composite) bind(r *Room) {
+	for i, t := range c.pic.Tiles {
+		var in *videoIn
+		if m := r.members[t.Party]; m != nil && (t.Video || t.Screen) {
+			in = m.camera
+			if t.Screen {
+				in = m.screen
+			}
+		}
+		if in != c.srcs[i] {
+			c.srcs[i], c.seen[i], c.dirty = in, 0, true
+		}
+		if c.plates[i] == nil { // also shown before a camera's first picture
+			c.plates[i] = r.plate(t.Name)
+			c.dirty = true
+		}
+	}
+}
+
+// frame composes and sends one frame if anyone watches and something changed (or a keyframe is
+// due): a still picture (plates only, or paused senders) costs nothing after its first frame.
+func (c *composite) frame(now time.Time, start time.Time) error {
+	if !c.out.watched() {
+		return nil
+	}
+	changed := c.dirty
+	for i, in := range c.srcs {
+		if in != nil {
+			if n := in.seq.Load(); n != c.seen[i] {
+				c.seen[i], changed = n, true
+			}
+		}
+	}
+	key := c.out.keyframe.Load() && (!c.sentKey || now.Sub(c.lastKey) >= keyGap)
+	if !changed && !key {
+		return nil
+	}
+	if key {
+		c.out.keyframe.Store(false)
+	}
+	if err := c.compose(); err != nil {
+		return err
+	}
+	var isKey bool
+	var err error
+	c.encoded, isKey, err = c.enc.Encode(c.canvas, key || !c.sentKey, c.encoded[:0])
+	if err != nil {
+		return err
+	}
+	c.dirty = false
+	if len(c.encoded) == 0 {
+		return nil
+	}
+	if isKey {
+		c.sentKey, c.lastKey = true, now
+	}
+	c.hdr.Timestamp = uint32(int64(now.Sub(start)) * 9 / 100000) // 90 kHz
+	payloads := c.pkt.Packetize(c.encoded)
+	for i, p := range payloads {
+		c.hdr.SequenceNumber++
+		c.hdr.Marker = i == len(payloads)-1
+		c.out.fan.Write(&c.hdr, p)
+	}
+	c.frames++
+	return nil
+}
+
+// compose draws the canvas, holding each shown input's lock only while its picture is scaled.
+func (c *composite) compose() error {
+	for i := range c.tiles {
+		c.tiles[i] = compose.Tile{Rect: c.rects[i], Plate: c.plates[i]}
+		if in := c.srcs[i]; in != nil {
+			in.mu.Lock()
+			c.tiles[i].Src = in.picture()
+		}
+	}
+	err := c.comp.Compose(c.canvas, c.tiles)
+	for _, in := range c.srcs {
+		if in != nil {
+			in.mu.Unlock()
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("compose: %w", err)
+	}
+	return nil
+}
+
+func (c *composite) close() { _ = c.enc.Close() }

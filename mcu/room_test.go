@@ -1,0 +1,186 @@
+package mcu
+
+import (
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/contactcenter/vcc/call"
+	"github.com/contactcenter/vcc/mcu/compose"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+const testW, testH = 640, 360
+
+// three is a running 3-party MCU room with the call's real routing: ann the customer (red, 440 Hz),
+// zoe the controlling agent (green, 700 Hz), amy the helper (blue, 1100 Hz).
+type three struct {
+	room          *Room
+	ann, zoe, amy *party
+	state         call.State
+}
+
+func newThree(t *testing.T) *three {
+	t.Helper()
+	r, err := New("c1", nil, WithConfig(Config{Width: testW, Height: testH, FPS: 15, BitrateKbps: 800}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := &three{room: r, ann: newParty(t, "ann", red, 440), zoe: newParty(t, "zoe", green, 700), amy: newParty(t, "amy", blue, 1100)}
+	t.Cleanup(func() { r.Close() }) // first, before the parties' receivers are freed
+	now := time.Now()
+	x.state = call.State{ID: "c1", Phase: call.PhaseConnected, Mode: call.ModeMCU, Media: call.ModeMCU, Conference: true,
+		Parties: []call.Party{
+			{User: call.UserRef{ID: "ann", Name: "Ann", Role: call.Customer}, As: call.AsCustomer, Audio: true, Video: true, JoinedAt: now},
+			{User: call.UserRef{ID: "zoe", Name: "Zoe", Role: call.Agent}, As: call.AsControlling, Audio: true, Video: true, JoinedAt: now.Add(time.Second)},
+			{User: call.UserRef{ID: "amy", Name: "Amy", Role: call.Agent}, As: call.AsConferenced, Audio: true, Video: true, JoinedAt: now.Add(2 * time.Second)},
+		}}
+	for _, p := range []*party{x.ann, x.zoe, x.amy} {
+		if err := r.Join(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	x.apply(t)
+	return x
+}
+
+func (x *three) apply(t *testing.T) {
+	t.Helper()
+	if err := x.room.Apply(call.RoutingOf(x.state)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// sees waits until viewer's composite shows want at the centre of tile i of layout.
+func sees(t *testing.T, viewer *party, layout string, big, i int, want colour) {
+	t.Helper()
+	rect := compose.Tiles(layout, 3, big, testW, testH)[i]
+	x, y := rect.X+rect.W/2, rect.Y+rect.H/2
+	eventually(t, string(viewer.id)+" sees the colour in tile", 10*time.Second, func() bool {
+		c, ok := viewer.video.at(x, y)
+		return ok && near(c, want)
+	}, viewer.video.changed)
+}
+
+// hears waits until the party's mix has the tones of the others and not its own (mix-minus).
+func hears(t *testing.T, p *party, own float64, others ...float64) {
+	t.Helper()
+	eventually(t, string(p.id)+" hears the others and not itself", 10*time.Second, func() bool {
+		for _, hz := range others {
+			if p.audio.power(hz) < 1e5 {
+				return false
+			}
+		}
+		return p.audio.power(own) < p.audio.power(others[0])/100
+	}, nil)
+}
+
+// R21 equal layout: every viewer gets the same composite, tiles in join order; each hears the
+// other two and not itself.
+func TestEqualPictureAndMixMinus(t *testing.T) { // R21
+	x := newThree(t)
+	for _, v := range []*party{x.ann, x.zoe, x.amy} {
+		sees(t, v, compose.LayoutEqual, -1, 0, red)
+		sees(t, v, compose.LayoutEqual, -1, 1, green)
+		sees(t, v, compose.LayoutEqual, -1, 2, blue)
+	}
+	hears(t, x.ann, 440, 700, 1100)
+	hears(t, x.zoe, 700, 440, 1100)
+	hears(t, x.amy, 1100, 440, 700)
+	if s := x.room.Stats(); s.Composites != 1 {
+		t.Errorf("one picture in use, %d composites", s.Composites)
+	}
+}
+
+// R21: a viewer's layout is its own; one encoder per picture in use.
+func TestPerViewerLayout(t *testing.T) { // R21
+	x := newThree(t)
+	x.state.Parties[2].Layout = call.LayoutMaxCustomer
+	x.apply(t)
+	sees(t, x.amy, compose.LayoutMaxCustomer, 0, 0, red)
+	sees(t, x.amy, compose.LayoutMaxCustomer, 0, 1, green)
+	sees(t, x.ann, compose.LayoutEqual, -1, 1, green)
+	sees(t, x.zoe, compose.LayoutEqual, -1, 2, blue)
+	if s := x.room.Stats(); s.Composites != 2 {
+		t.Errorf("two pictures in use, %d composites", s.Composites)
+	}
+	x.state.Parties[2].Layout = call.LayoutEqual
+	x.apply(t)
+	if s := x.room.Stats(); s.Composites != 1 {
+		t.Errorf("back to one picture, %d composites", s.Composites)
+	}
+}
+
+// R21: a party with video off is a name plate, not its last camera picture.
+func TestVideoOffShowsPlate(t *testing.T) { // R21
+	x := newThree(t)
+	sees(t, x.zoe, compose.LayoutEqual, -1, 0, red)
+	x.state.Parties[0].Video = false
+	x.apply(t)
+	rect := compose.Tiles(compose.LayoutEqual, 3, -1, testW, testH)[0]
+	eventually(t, "ann's tile becomes a plate", 5*time.Second, func() bool {
+		c, ok := x.zoe.video.at(rect.X+rect.W/2, rect.Y+rect.H/2)
+		return ok && !near(c, red)
+	}, x.zoe.video.changed)
+}
+
+// Held parties hear nothing of the mix and are heard by nobody (R15).
+func TestHeldPartyLeavesTheMix(t *testing.T) { // R15
+	x := newThree(t)
+	hears(t, x.zoe, 700, 440, 1100)
+	x.state.Parties[0].Held = true
+	x.apply(t)
+	eventually(t, "zoe stops hearing ann", 5*time.Second, func() bool {
+		return x.zoe.audio.power(440) < x.zoe.audio.power(1100)/100
+	}, nil)
+	for _, s := range x.ann.receiving() {
+		if s.Label() == "mix" || s.Label() == "composite" {
+			t.Errorf("held ann still receives %s", s.Label())
+		}
+	}
+}
+
+// Bad input: corrupt frames freeze the tile on its last good picture; the room asks for a keyframe
+// and the tile recovers; a resolution switch and 5% packet loss do not stop the room.
+func TestBadVideoInput(t *testing.T) {
+	x := newThree(t)
+	sees(t, x.ann, compose.LayoutEqual, -1, 1, green)
+
+	x.zoe.cam().set(func(s *synth) { s.corrupt = true; s.col = colour{230, 220, 30} })
+	// Other tiles keep moving while zoe's is broken.
+	x.amy.cam().set(func(s *synth) { s.col = colour{200, 40, 200} })
+	sees(t, x.ann, compose.LayoutEqual, -1, 2, colour{200, 40, 200})
+	sees(t, x.ann, compose.LayoutEqual, -1, 1, green) // frozen on the last good picture
+
+	x.zoe.cam().set(func(s *synth) { s.corrupt = false })
+	sees(t, x.ann, compose.LayoutEqual, -1, 1, colour{230, 220, 30}) // recovered at a keyframe
+
+	x.zoe.cam().set(func(s *synth) { s.w, s.h, s.col = 640, 480, green })
+	sees(t, x.ann, compose.LayoutEqual, -1, 1, green)
+
+	x.zoe.cam().set(func(s *synth) { s.drop, s.col = 0.05, blue })
+	sees(t, x.ann, compose.LayoutEqual, -1, 1, blue)
+	hears(t, x.ann, 440, 700, 1100)
+}
+
+// Leaving and closing stop every goroutine (TestMain checks for leaks) and detach everything.
+func TestLeaveAndClose(t *testing.T) {
+	x := newThree(t)
+	sees(t, x.ann, compose.LayoutEqual, -1, 2, blue)
+	x.room.Leave("amy")
+	if got := x.amy.receiving(); len(got) != 0 {
+		t.Errorf("amy still receives %d streams after leaving", len(got))
+	}
+	x.room.Close()
+	x.room.Close()
+	for _, p := range []*party{x.ann, x.zoe} {
+		if got := p.receiving(); len(got) != 0 {
+			t.Errorf("%s still receives %d streams after close", p.id, len(got))
+		}
+	}
+	if err := x.room.Join(newParty(t, "max", red, 300)); err == nil {
+		t.Error("join on a closed room succeeded")
+	}
+}
