@@ -225,6 +225,11 @@ func (l *loop) switchRoom(to Mode) {
 		l.log.Error("building the new media room; the call stays where it is", "mode", to, "err", err)
 		return
 	}
+	// The routing first: a party joining the new room must not hear, even for a moment, someone
+	// the rules say it must not (a held customer, a silent supervisor).
+	if err := next.Apply(RoutingOf(l.state)); err != nil {
+		l.log.Warn("media routing", "err", err)
+	}
 	old := l.room
 	for id, lg := range l.legs {
 		old.Leave(id)

@@ -19,6 +19,7 @@ import (
 	"github.com/contactcenter/vcc/call"
 	"github.com/contactcenter/vcc/media"
 	"github.com/contactcenter/vcc/media/moh"
+	"github.com/contactcenter/vcc/mcu"
 	"github.com/contactcenter/vcc/sfu"
 	"github.com/contactcenter/vcc/signaling"
 	"github.com/contactcenter/vcc/store"
@@ -77,9 +78,12 @@ func Start(cfg Config, log *slog.Logger) (*Server, error) {
 		_ = db.Close()
 		return nil, err
 	}
-	// Until the MCU lands, an MCU-mode call is carried by the forwarding room too (every party
-	// receives every other party); the call record still says which mode the rules chose.
-	rooms := func(id call.CallID, _ call.Mode) (call.MediaRoom, error) {
+	counters := &media.Counters{}
+	mcuCfg := mcu.Config{Width: cfg.MCU.Width, Height: cfg.MCU.Height, FPS: cfg.MCU.FPS, BitrateKbps: cfg.MCU.BitrateKbps}
+	rooms := func(id call.CallID, mode call.Mode) (call.MediaRoom, error) {
+		if mode == call.ModeMCU {
+			return mcu.New(id, log, mcu.WithMusic(music), mcu.WithCounters(counters), mcu.WithConfig(mcuCfg))
+		}
 		return sfu.New(id, log, sfu.WithMusic(music)), nil
 	}
 	center, err := call.NewCenter(ccfg, rooms, call.WithLogger(log), call.WithStore(db))
@@ -91,7 +95,6 @@ func Start(cfg Config, log *slog.Logger) (*Server, error) {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	counters := &media.Counters{}
 	registerMediaMetrics(reg, counters, center)
 
 	loopbackOnly := IsLoopback(cfg.Listen)

@@ -30,6 +30,12 @@ type Config struct {
 		DemoTokens bool          `yaml:"demo_tokens" env:"DEMO_TOKENS"`
 		TokenTTL   time.Duration `yaml:"token_ttl" env:"TOKEN_TTL"`
 	} `yaml:"auth" envPrefix:"AUTH_"`
+	MCU struct {
+		Width       int `yaml:"width" env:"WIDTH"`
+		Height      int `yaml:"height" env:"HEIGHT"`
+		FPS         int `yaml:"fps" env:"FPS"`
+		BitrateKbps int `yaml:"bitrate_kbps" env:"BITRATE_KBPS"`
+	} `yaml:"mcu" envPrefix:"MCU_"`
 	WebRTC struct {
 		PortMin      uint16   `yaml:"port_min" env:"PORT_MIN"`
 		PortMax      uint16   `yaml:"port_max" env:"PORT_MAX"`

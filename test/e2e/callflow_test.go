@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -10,52 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pion/webrtc/v4"
-
 	"github.com/contactcenter/vcc/client"
 	"github.com/contactcenter/vcc/cmd/app"
 )
-
-// party is a Go client sending synthetic audio and video, counting the audio it receives by origin.
-type party struct {
-	c        *client.Client
-	magic    uint32
-	fromPeer atomic.Int64 // audio packets carrying another party's magic
-	other    atomic.Int64 // audio packets carrying none: music on hold
-}
-
-func newParty(t *testing.T, ctx context.Context, srv *app.Server, query string, magic uint32) *party {
-	p := &party{c: dial(t, ctx, srv, query), magic: magic}
-	v, a := rtpTracks(t, query)
-	p.c.AddTrack(v)
-	p.c.AddTrack(a)
-	p.c.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
-		if tr.Kind() != webrtc.RTPCodecTypeAudio {
-			for {
-				if _, _, err := tr.ReadRTP(); err != nil {
-					return
-				}
-			}
-		}
-		for {
-			pkt, _, err := tr.ReadRTP()
-			if err != nil {
-				return
-			}
-			m := uint32(0)
-			if len(pkt.Payload) >= 4 {
-				m = binary.BigEndian.Uint32(pkt.Payload)
-			}
-			if m>>16 == 0xCA11 {
-				p.fromPeer.Add(1)
-			} else {
-				p.other.Add(1)
-			}
-		}
-	})
-	go sendLoop(ctx, magic, v, a)
-	return p
-}
 
 // waitCount waits until counter has grown by n (media is event-driven: poll it briefly).
 func waitCount(t *testing.T, ctx context.Context, what string, counter *atomic.Int64, n int64) {
@@ -119,13 +75,13 @@ func TestCallModelEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	a := newParty(t, ctx, srv, "user=agent1", 0xCA110001)
-	b := newParty(t, ctx, srv, "user=agent2", 0xCA110002)
-	cAgent := newParty(t, ctx, srv, "user=agent4", 0xCA110004)
-	cust := newParty(t, ctx, srv, "role=customer&name=Wanda", 0xCA11000C)
+	a := newParty(t, ctx, srv, "user=agent1", 1)
+	b := newParty(t, ctx, srv, "user=agent2", 2)
+	cAgent := newParty(t, ctx, srv, "user=agent4", 3)
+	cust := newParty(t, ctx, srv, "role=customer&name=Wanda", 0)
 
 	id := connectCall(t, ctx, cust.c, a.c)
-	waitCount(t, ctx, "customer hears agent A", &cust.fromPeer, 20)
+	waitCount(t, ctx, "customer hears agent A", cust.heardFrom(a), 20)
 	for _, x := range []*party{b, cAgent} { // B first: B is then the longest idle (R8)
 		if err := x.c.Request(ctx, "agent_state", map[string]string{"state": "available"}); err != nil {
 			t.Fatal(err)
@@ -151,7 +107,7 @@ func TestCallModelEndToEnd(t *testing.T) {
 	}
 	waitState(t, ctx, a.c, "consult connected", func(st map[string]any) bool { return partyAs(st, "agent2") == "conferenced_agent" })
 	waitCount(t, ctx, "held customer hears music on hold", &cust.other, 25)
-	waitCount(t, ctx, "A hears helper B", &a.fromPeer, 10)
+	waitCount(t, ctx, "A hears helper B", a.heardFrom(b), 10)
 
 	// Conference: everyone talks; hold is refused (R16).
 	if err := a.c.Request(ctx, "conference", struct{}{}); err != nil {
