@@ -17,9 +17,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/contactcenter/vcc/call"
+	"github.com/contactcenter/vcc/mcu"
 	"github.com/contactcenter/vcc/media"
 	"github.com/contactcenter/vcc/media/moh"
-	"github.com/contactcenter/vcc/mcu"
 	"github.com/contactcenter/vcc/sfu"
 	"github.com/contactcenter/vcc/signaling"
 	"github.com/contactcenter/vcc/store"
