@@ -333,14 +333,14 @@ func TestNext(t *testing.T) {
 			from: stConnected(), cmd: SetMedia{Party: "zoe", Audio: false, Video: true},
 			want: with(stQueued(), PhaseConnected, custAnn,
 				Party{User: agentZoe.User, As: AsControlling, Audio: false, Video: true, JoinedAt: agentZoe.JoinedAt}),
-			effects: []Effect{lg(RecMedia, "zoe", "controlling_agent", "audio", "false", "video", "true"), Publish{}},
+			effects: []Effect{lg(RecMedia, "zoe", "controlling_agent", "audio", "false", "video", "true"), Reroute{}, Publish{}},
 		},
 		{
 			name: "SetMedia of a waiting customer",
 			from: stWaiting(), cmd: SetMedia{Party: "ann", Audio: true, Video: false},
 			want: with(stQueued(), PhaseQueued,
 				Party{User: custAnn.User, As: AsCustomer, Audio: true, Video: false, JoinedAt: t0}),
-			effects: []Effect{lg(RecMedia, "ann", "customer", "audio", "true", "video", "false"), Publish{}},
+			effects: []Effect{lg(RecMedia, "ann", "customer", "audio", "true", "video", "false"), Reroute{}, Publish{}},
 		},
 		{name: "SetMedia of a stranger: not found", from: stConnected(), cmd: SetMedia{Party: "eve", Audio: true}, wantErr: ErrNotFound},
 		{
