@@ -19,6 +19,7 @@ func TestDependencyRule(t *testing.T) {
 		"mcu":       {"call", "media"},
 		"gateway":   {"call", "media"},
 		"store":     {"call", "media"},
+		"record":    {"call", "media"},
 		"client":    {},
 		"webclient": {},
 	}

@@ -25,6 +25,8 @@ require github.com/hraban/opus v0.0.0-20230925203106-0188a62cb302
 
 require golang.org/x/image v0.47.0
 
+require github.com/at-wat/ebml-go v0.19.0
+
 require (
 	github.com/andybalholm/brotli v1.1.0 // indirect
 	github.com/beorn7/perks v1.0.1 // indirect
