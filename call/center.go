@@ -43,12 +43,13 @@ type Dialer interface {
 // Center routes customers to agents (R1) and owns the life of every call. Its state belongs to one
 // goroutine; the exported methods hand it closures and wait. Each call then has its own loop.
 type Center struct {
-	cfg    Config
-	clock  Clock
-	rooms  RoomFactory
-	store  Store
-	dialer Dialer
-	log    *slog.Logger
+	cfg       Config
+	clock     Clock
+	rooms     RoomFactory
+	recorders RecorderFactory
+	store     Store
+	dialer    Dialer
+	log       *slog.Logger
 
 	reqs      chan func()
 	inbox     chan func() // posts, in order
@@ -282,6 +283,7 @@ func (c *Center) newCall(ctx context.Context, q *queue, customer UserRef, kind s
 	st := State{ID: id, Queue: q.cfg.Name, Phase: PhaseQueued, Mode: c.mode, Media: media, Recording: q.cfg.AutoRecord}
 	e := &entry{queue: q, customer: customer, n: n, declined: map[string]bool{}}
 	e.loop = newLoop(st, room, c.rooms, c.store, c.clock, c.loopHooks(e), c.log.With("call", id))
+	e.loop.recorders = c.recorders
 	if err := e.loop.record(RecCallStarted, customer.ID, string(customer.Role), map[string]string{
 		"queue": q.cfg.Name, "customer": customer.ID, "customer_name": customer.Name, "mode": string(media), "kind": kind,
 	}); err != nil {

@@ -47,6 +47,10 @@ type loop struct {
 	seq     int
 	log     *slog.Logger
 	pending []Command // follow-ups decided while applying effects (a failed room join)
+
+	recorders RecorderFactory // nil: recording is a flag in the record only
+	rec       Recorder        // running while the call is recorded (R26)
+	recParts  int
 }
 
 func newLoop(s State, room MediaRoom, rooms RoomFactory, st Store, clock Clock, h hooks, log *slog.Logger) *loop {
@@ -154,6 +158,7 @@ func (l *loop) handle(cmd Command, lg *leg) error {
 	for _, e := range effects {
 		l.apply(e)
 	}
+	l.syncRecorder()
 	return nil
 }
 
@@ -180,7 +185,7 @@ func (l *loop) apply(e Effect) {
 		_ = lg.ep.Close(e.Reason)
 		lg.n.Notify(CallEnded{CallID: l.id, Reason: reasonText(e.Reason), By: e.Party})
 	case Reroute:
-		if err := l.room.Apply(RoutingOf(l.state)); err != nil {
+		if err := l.room.Apply(l.routing()); err != nil {
 			l.log.Warn("media routing", "err", err)
 		}
 	case Publish:
@@ -200,6 +205,9 @@ func (l *loop) apply(e Effect) {
 	case Released:
 		l.hooks.released(l.id, l.state.Queue, e)
 	case Finish:
+		if l.rec != nil {
+			l.stopRecorder() // its files are indexed before the call's last record seq is handed on
+		}
 		if err := l.room.Close(); err != nil {
 			l.log.Warn("closing media room", "err", err)
 		}
@@ -227,6 +235,11 @@ func (l *loop) switchRoom(to Mode) {
 	}
 	// The routing first: a party joining the new room must not hear, even for a moment, someone
 	// the rules say it must not (a held customer, a silent supervisor).
+	// The recording moves too: one recorder per room kind (a forwarding room records each party,
+	// the MCU its composite), so this one ends here and syncRecorder starts the next.
+	if l.rec != nil {
+		l.stopRecorder()
+	}
 	if err := next.Apply(RoutingOf(l.state)); err != nil {
 		l.log.Warn("media routing", "err", err)
 	}

@@ -238,7 +238,7 @@ func (r *rules) setMedia(c SetMedia) error {
 	p.Audio, p.Video = c.Audio, c.Video
 	r.set(p)
 	r.log(RecMedia, string(p.ID()), string(p.As), "audio", fmt.Sprint(c.Audio), "video", fmt.Sprint(c.Video))
-	note := r.stopScreenIfNeeded() // R20
+	note := r.stopScreenIfNeeded()         // R20
 	r.emit(Reroute{}, Publish{Note: note}) // the MCU shows a plate for a camera turned off (R21)
 	return nil
 }

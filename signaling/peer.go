@@ -87,6 +87,7 @@ func (p *peer) onTrack(remote *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 		}
 	}
 	t := newInTrack(p.pc, remote, label, p.ctr)
+	t.party = string(p.id)
 	p.sources = append(p.sources, t)
 	notify := p.onSrc
 	p.mu.Unlock()

@@ -16,6 +16,8 @@ func (s *Server) restRoutes(api fiber.Router) {
 	staffOnly := s.requireRole(call.Agent, call.Supervisor, call.Admin)
 	api.Get("/calls", staffOnly, s.listCalls)
 	api.Get("/calls/:id/timeline", staffOnly, s.timeline)
+	api.Get("/calls/:id/recordings", staffOnly, s.recordings)
+	api.Get("/calls/:id/recordings/*", staffOnly, s.recording)
 	api.Get("/tags", staffOnly, s.searchTags)
 	api.Get("/video-mode", staffOnly, s.getMode)
 	api.Put("/video-mode", s.requireRole(call.Admin), s.putMode)

@@ -48,6 +48,7 @@ type Server struct {
 	app      *fiber.App
 	static   fs.FS
 	store    call.Store
+	recDir   string
 	extra    map[string]http.Handler
 	loopback atomic.Bool
 	ready    atomic.Bool

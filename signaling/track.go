@@ -17,6 +17,7 @@ import (
 // media.Source. One goroutine reads it and hands each packet to the current sinks.
 type inTrack struct {
 	id, label string
+	party     string // whose track it is: a recorder files each party's tracks together
 	kind      media.Kind
 	codec     media.Codec
 	remote    *webrtc.TrackRemote
@@ -43,6 +44,7 @@ func newInTrack(pc *webrtc.PeerConnection, remote *webrtc.TrackRemote, label str
 
 func (t *inTrack) ID() string                 { return t.id }
 func (t *inTrack) Label() string              { return t.label }
+func (t *inTrack) Party() string              { return t.party }
 func (t *inTrack) Kind() media.Kind           { return t.kind }
 func (t *inTrack) Codec() media.Codec         { return t.codec }
 func (t *inTrack) AddSink(s media.Sink) error { t.fan.Add(s); return nil }

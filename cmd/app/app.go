@@ -86,7 +86,8 @@ func Start(cfg Config, log *slog.Logger) (*Server, error) {
 		}
 		return sfu.New(id, log, sfu.WithMusic(music)), nil
 	}
-	center, err := call.NewCenter(ccfg, rooms, call.WithLogger(log), call.WithStore(db))
+	recDir := filepath.Join(cfg.Data, "recordings")
+	center, err := call.NewCenter(ccfg, rooms, call.WithLogger(log), call.WithStore(db), call.WithRecorders(recorders(recDir, log)))
 	if err != nil {
 		_ = db.Close()
 		_ = music.Close()
@@ -114,7 +115,7 @@ func Start(cfg Config, log *slog.Logger) (*Server, error) {
 		},
 	}, auth, center,
 		signaling.WithLogger(log), signaling.WithCounters(counters), signaling.WithRegisterer(reg),
-		signaling.WithStatic(static), signaling.WithRecords(db), signaling.WithHandler("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
+		signaling.WithStatic(static), signaling.WithRecords(db), signaling.WithRecordings(recDir), signaling.WithHandler("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
 	if err != nil {
 		center.Close()
 		_ = music.Close()

@@ -67,8 +67,8 @@ func TestMCUAutoMoveLayoutsAndVideoRules(t *testing.T) { // R5 R19 R20 R21 R22
 		t.Fatal(err)
 	}
 	cust := newParty(t, ctx, srv, "role=customer&name=Wanda", 0) // red, 520 Hz
-	a := newParty(t, ctx, srv, "user=agent1", 1)                  // green, 780 Hz
-	b := newParty(t, ctx, srv, "user=agent2", 2)                  // blue, 1180 Hz
+	a := newParty(t, ctx, srv, "user=agent1", 1)                 // green, 780 Hz
+	b := newParty(t, ctx, srv, "user=agent2", 2)                 // blue, 1180 Hz
 	id := connectCall(t, ctx, cust.c, a.c)
 
 	// On the SFU the customer receives the agent's own 160x120 camera.
