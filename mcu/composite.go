@@ -37,6 +37,9 @@ type composite struct {
 	sentKey bool
 	lastKey time.Time
 	frames  uint64
+
+	kbps     int // the encoder's target now
+	lastRate time.Time
 }
 
 func newComposite(id string, pic call.Picture, cfg Config, comp *compose.Compositor, r *Room) (*composite, error) {
@@ -57,9 +60,11 @@ func newComposite(id string, pic call.Picture, cfg Config, comp *compose.Composi
 	c := &composite{
 		pic: pic, comp: comp, enc: enc, pkt: pkt, canvas: canvas,
 		out:   newOutput(id, "composite", mediaVideo, vp8Codec, r.ctr),
+		kbps:  cfg.BitrateKbps,
 		hdr:   rtp.Header{Version: 2, PayloadType: 96, SSRC: r.ssrc()},
 		rects: compose.Tiles(pic.Layout, len(pic.Tiles), pic.Big, cfg.Width, cfg.Height),
 	}
+	c.out.maxKbps, c.out.minKbps = float64(cfg.BitrateKbps), min(200, float64(cfg.BitrateKbps))
 	c.tiles = make([]compose.Tile, len(pic.Tiles))
 	c.srcs = make([]*videoIn, len(pic.Tiles))
 	c.plates = make([]*frame.I420, len(pic.Tiles))
@@ -109,6 +114,7 @@ func (c *composite) frame(now time.Time, start time.Time) error {
 	if key {
 		c.out.keyframe.Store(false)
 	}
+	c.followViewers(now)
 	if err := c.compose(); err != nil {
 		return err
 	}
@@ -134,6 +140,18 @@ func (c *composite) frame(now time.Time, start time.Time) error {
 	}
 	c.frames++
 	return nil
+}
+
+// followViewers moves the encoder's bitrate to its viewers' estimate: at most once a second, and only
+// for a change of more than a tenth, since libvpx reconfiguring costs more than a frame.
+func (c *composite) followViewers(now time.Time) {
+	t := int(c.out.target.Load())
+	if t == 0 || now.Sub(c.lastRate) < time.Second || (t*10 > c.kbps*9 && t*10 < c.kbps*11) {
+		return
+	}
+	if err := c.enc.SetBitrate(t); err == nil {
+		c.kbps, c.lastRate = t, now
+	}
 }
 
 // compose draws the canvas, holding each shown input's lock only while its picture is scaled.

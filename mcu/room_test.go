@@ -184,3 +184,73 @@ func TestLeaveAndClose(t *testing.T) {
 		t.Error("join on a closed room succeeded")
 	}
 }
+
+// The shared encoder follows its viewers: a viewer reporting heavy loss (RTCP) or a low REMB pulls
+// the picture's bitrate down, a clean link lets it climb back, and a viewer leaving takes its
+// estimate with it.
+func TestBitrateFollowsViewers(t *testing.T) {
+	o := newOutput("x", "composite", mediaVideo, vp8Codec, nil)
+	o.maxKbps, o.minKbps = 1500, 200
+	good, bad := &videoRecv{}, &videoRecv{}
+	_ = o.AddSink(good)
+	_ = o.AddSink(bad)
+	o.ReportLoss(good, 0)
+	if got := o.target.Load(); got != 1500 {
+		t.Fatalf("clean link: target %d, want the maximum 1500", got)
+	}
+	for range 5 {
+		o.ReportLoss(bad, 77) // 30% lost
+	}
+	low := o.target.Load()
+	if low >= 1000 || low < 200 {
+		t.Fatalf("after heavy loss: target %d kbps, want well below 1500 and at least the 200 floor", low)
+	}
+	o.ReportEstimate(good, 400_000)
+	if got := o.target.Load(); got > 400 {
+		t.Errorf("REMB of 400 kbps: target %d", got)
+	}
+	for range 40 {
+		o.ReportLoss(bad, 0)
+	}
+	o.ReportEstimate(good, 5_000_000)
+	if got := o.target.Load(); got != 1500 {
+		t.Errorf("after recovery: target %d, want 1500", got)
+	}
+	for range 5 {
+		o.ReportLoss(bad, 128)
+	}
+	o.RemoveSink(bad)
+	if got := o.target.Load(); got != 1500 {
+		t.Errorf("the lossy viewer left: target %d, want 1500", got)
+	}
+}
+
+// The room's encoder follows the target its viewers' reports set.
+func TestCompositeFollowsTarget(t *testing.T) {
+	x := newThree(t)
+	sees(t, x.ann, compose.LayoutEqual, -1, 0, red)
+	kbps := func() (k int) {
+		_ = x.room.do(func() error {
+			for _, c := range x.room.comps {
+				k = c.kbps
+			}
+			return nil
+		})
+		return k
+	}
+	if got := kbps(); got != 800 {
+		t.Fatalf("encoder at %d kbps before any report, want the configured 800", got)
+	}
+	var out *output
+	_ = x.room.do(func() error {
+		for _, c := range x.room.comps {
+			out = c.out
+		}
+		return nil
+	})
+	for range 6 {
+		out.ReportLoss(x.ann.video, 100) // 39% lost at ann's end
+	}
+	eventually(t, "the encoder slows down", 5*time.Second, func() bool { return kbps() < 400 }, x.ann.video.changed)
+	sees(t, x.zoe, compose.LayoutEqual, -1, 1, green) // still a picture for everyone
+}

@@ -50,3 +50,12 @@ type Source interface {
 type Sink interface {
 	WriteRTP(h *rtp.Header, payload []byte) error
 }
+
+// Feedback is implemented by sources that adapt what they send to their receivers (the MCU's
+// composites, which encode for their viewers). A transport reports, per sink, what its receiver
+// says: the loss in its RTCP receiver reports and its bandwidth estimate (REMB). Both calls are rare
+// (about one per second per receiver) and must not block.
+type Feedback interface {
+	ReportLoss(s Sink, fractionLost uint8) // RTCP's 8-bit fraction: 256 = everything lost
+	ReportEstimate(s Sink, bps uint64)
+}

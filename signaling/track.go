@@ -178,13 +178,37 @@ func (t *outTrack) readRTCP(s *webrtc.RTPSender) {
 		if err != nil {
 			return
 		}
+		ref := t.src.Load()
+		if ref == nil {
+			continue
+		}
+		fb, _ := ref.Source.(media.Feedback)
 		for _, p := range pkts {
-			switch p.(type) {
+			switch p := p.(type) {
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
-				if ref := t.src.Load(); ref != nil {
-					ref.RequestKeyframe()
+				ref.RequestKeyframe()
+			case *rtcp.ReceiverReport:
+				if fb != nil {
+					t.reportLoss(fb, p.Reports)
+				}
+			case *rtcp.ReceiverEstimatedMaximumBitrate:
+				if fb != nil {
+					fb.ReportEstimate(t, uint64(p.Bitrate))
 				}
 			}
+		}
+	}
+}
+
+// reportLoss passes on the report block about this track's stream, if the report has one.
+func (t *outTrack) reportLoss(fb media.Feedback, blocks []rtcp.ReceptionReport) {
+	b := t.bound.Load()
+	if b == nil {
+		return
+	}
+	for _, r := range blocks {
+		if r.SSRC == uint32(b.ssrc) {
+			fb.ReportLoss(t, r.FractionLost)
 		}
 	}
 }
