@@ -61,6 +61,7 @@ type (
 		Assist      bool
 		Recording   bool
 		Screen      PartyID
+		Layout      string // the layout the receiving party sees in an MCU call (R21, R22)
 		Parties     []PartyView
 		Supervisors []SupervisorView  // only for agents and supervisors (R23)
 		Consult     *Consult          // only for agents and supervisors

@@ -37,6 +37,12 @@ func TestPicture(t *testing.T) { // R21 R22
 		if !reflect.DeepEqual(rt["ann"].Picture, eq) || !reflect.DeepEqual(rt["zoe"].Picture, eq) {
 			t.Errorf("%s: another viewer's picture changed with amy's choice", c.layout)
 		}
+		if got := View(next, "amy").Layout; got != c.layout {
+			t.Errorf("%s: amy's call_state says layout %q", c.layout, got)
+		}
+		if got := View(next, "ann").Layout; got != LayoutEqual {
+			t.Errorf("%s: ann's call_state says layout %q, want equal", c.layout, got)
+		}
 		if rt["amy"].Picture.Key() == eq.Key() {
 			t.Errorf("%s: amy's picture has the key of the equal one", c.layout)
 		}

@@ -9,6 +9,15 @@ func View(s State, v PartyID) CallState {
 		Assist: s.Assist, Recording: s.Recording, Screen: s.Screen,
 		Parties: make([]PartyView, 0, len(s.Parties))}
 	cs.Actions, cs.Blocked = actions(s, v)
+	if s.Media == ModeMCU {
+		cs.Layout = LayoutEqual
+		if isParty && viewer.Layout != "" {
+			cs.Layout = viewer.Layout
+		}
+		if s.Screen != "" {
+			cs.Layout = LayoutScreenShare
+		}
+	}
 	for _, q := range s.Parties {
 		cs.Parties = append(cs.Parties, PartyView{ID: q.ID(), Name: q.User.Name, Role: q.User.Role, As: q.As,
 			Audio: q.Audio, Video: q.Video, Held: q.Held, Phone: q.Phone})

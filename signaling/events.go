@@ -36,6 +36,7 @@ type callStateMsg struct {
 	WrapupAssist bool              `json:"wrapup_assist"`
 	Recording    bool              `json:"recording"`
 	Screen       string            `json:"screen,omitempty"`
+	Layout       string            `json:"layout,omitempty"`
 	Parties      []partyMsg        `json:"parties"`
 	Supervisors  []supervisorMsg   `json:"supervisors,omitempty"`
 	Consult      *consultMsg       `json:"consult,omitempty"`
@@ -80,7 +81,7 @@ func encodeEvent(ev call.Event) (string, any) {
 	case call.CallState:
 		m := callStateMsg{CallID: string(e.CallID), State: string(e.Phase), Queue: e.Queue, Media: string(e.Media),
 			Conference: e.Conference, WrapupAssist: e.Assist, Recording: e.Recording, Screen: string(e.Screen),
-			Actions: e.Actions, Blocked: e.Blocked, Note: e.Note, Parties: make([]partyMsg, len(e.Parties))}
+			Layout: e.Layout, Actions: e.Actions, Blocked: e.Blocked, Note: e.Note, Parties: make([]partyMsg, len(e.Parties))}
 		if m.Actions == nil {
 			m.Actions = []string{}
 		}
