@@ -2,7 +2,7 @@
 // call with the contact-center controls (consult, conference, transfer, hold, record, share...).
 // Which controls are enabled comes from the server: call_state.actions (docs/protocol.md).
 import { VccClient, fetchDemoToken, rfc3339 } from './protocol.js';
-import { params, bindCallView, attempt, clearError, setBadge, asLabel } from './ui.js';
+import { params, bindCallView, bindLayoutPicker, blockedReason, attempt, clearError, setBadge, asLabel } from './ui.js';
 
 const $ = (id) => document.getElementById(id);
 const agentSelect = $('agent');
@@ -153,7 +153,6 @@ const controls = {
   record: $('btn-record'),
   end_call: $('btn-end-call'),
   tag: $('btn-tag'),
-  layout: $('layout'),
   screenshare: $('btn-screenshare'),
 };
 const transferBox = $('consult-transfer');
@@ -256,7 +255,7 @@ function renderControls() {
     const action = name === 'consult' ? consultAction() : name;
     const ok = !!client.callState && allowed(action);
     el.disabled = !ok;
-    el.title = ok ? '' : whyNot(action);
+    el.title = ok ? '' : blockedReason(call, action) || whyNot(action);
     el.dataset.why = el.title;
   }
   controls.record.textContent = call?.recording ? 'Stop recording' : 'Start recording';
@@ -520,7 +519,7 @@ controls.resume.addEventListener('click', () => attempt(() => client.resume()));
 controls.record.addEventListener('click', () => attempt(() => client.record(!client.call?.recording)));
 controls.end_call.addEventListener('click', () => attempt(() => client.endCall()));
 controls.screenshare.addEventListener('click', () => attempt(toggleScreen));
-controls.layout.addEventListener('change', () => attempt(() => client.layout(controls.layout.value)));
+bindLayoutPicker(client, whyNot);  // R21: the #layout select, shown in MCU calls
 $('tag-form').addEventListener('submit', (ev) => { ev.preventDefault(); attempt(addTag); });
 $('dial-form').addEventListener('submit', (ev) => { ev.preventDefault(); attempt(dial).finally(render); });
 $('callback-form').addEventListener('submit', (ev) => { ev.preventDefault(); attempt(scheduleCallback); });

@@ -1,6 +1,6 @@
 // Customer page: a guest token, a place in the default queue, then a 1:1 call with an agent.
 import { VccClient, fetchDemoToken } from './protocol.js';
-import { params, bindCallView, attempt, clearError } from './ui.js';
+import { params, bindCallView, bindLayoutPicker, blockedReason, attempt, clearError } from './ui.js';
 
 const $ = (id) => document.getElementById(id);
 const nameInput = $('name');
@@ -51,7 +51,7 @@ function renderShare() {
   shareBtn.setAttribute('aria-pressed', String(on));
   const noVideo = (client.call?.parties || []).some((p) => p.video === false);
   shareBtn.title = !shareBtn.disabled ? '' : !client.callState ? 'Not in a call.'
-    : noVideo ? 'R19: screen sharing needs every party\'s video on.' : 'Not allowed now.';
+    : blockedReason(client.call, 'screenshare') || (noVideo ? 'R19: screen sharing needs every party\'s video on.' : 'Not allowed now.');
 }
 
 function render() {
@@ -92,6 +92,8 @@ $('call-form').addEventListener('submit', (ev) => {
   ev.preventDefault();
   attempt(callAnAgent).finally(render);
 });
+
+bindLayoutPicker(client);  // R21: the #layout select, shown in MCU calls
 
 render();
 loadQueues();

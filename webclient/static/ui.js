@@ -13,6 +13,7 @@ export const vccState = {
   // The call model (docs/protocol.md): what the server allows now, who is in the call and as what.
   actions: [], parties: [], consult: null, conference: false, media: '', supervisors: [], note: '', lastNote: '',
   recording: false, screen: '', screenSharing: false, wrapupAssist: false,
+  layout: 'equal',   // the layout this page chose to view in an MCU call (R21)
   wrapup: null,      // {call_id, queue, reasons, timeout_ms, applies_to_call} while in wrap-up
   offer: null,       // the pending call_offered (kind: inbound, consult, direct, callback)
   videoMode: '', activeCalls: [], callbacks: [],
@@ -47,6 +48,28 @@ const RULE_OF_CODE = {
   mode_forbids_multiparty: 'R3', conference_full: 'R10', wrapup_assist: 'R14', hold_in_conference: 'R16',
   screenshare_needs_all_video: 'R19', layout_needs_all_video: 'R21', bad_wrapup_reason: 'R27',
 };
+
+// What a refusal code means, for a disabled control's tooltip (call_state.blocked lists them).
+const CODE_TEXT = {
+  mode_forbids_multiparty: 'this call\'s video mode (SFU) allows two parties only',
+  conference_full: 'a call has at most 8 parties',
+  wrapup_assist: 'the customer has left (wrap-up assist): nobody can be added, held or consulted',
+  hold_in_conference: 'hold is refused during a conference',
+  screenshare_needs_all_video: 'screen sharing needs every party\'s video on',
+  layout_needs_all_video: 'another layout needs every party\'s video on',
+};
+
+/**
+ * Why the server blocks an action now, from call_state.blocked (action -> the rule's error code),
+ * in words with the rule and the code; '' when the server gives no code for it.
+ */
+export function blockedReason(call, action) {
+  const code = call?.blocked?.[action];
+  if (!code) return '';
+  const rule = RULE_OF_CODE[code];
+  const text = CODE_TEXT[code] || code.replace(/_/g, ' ');
+  return `${rule ? `${rule}: ` : ''}${text[0].toUpperCase()}${text.slice(1)} (${code}).`;
+}
 
 export function clearError() {
   $('error').hidden = true;
@@ -138,8 +161,9 @@ export async function attempt(fn) {
 // ---- local media ----
 
 /**
- * The stream to send: ?fake=color:<css colour> gives a solid 640x480 30 fps canvas and a tone,
- * anything else asks the camera and microphone (?fake=1 relies on Chromium's fake devices).
+ * The stream to send: ?fake=color:<css colour> gives a solid 640x480 30 fps canvas and a tone
+ * (440 Hz, or ?tone=<hz>), anything else asks the camera and microphone (?fake=1 relies on
+ * Chromium's fake devices).
  */
 export async function getLocalMedia() {
   const fake = params.get('fake') || '';
@@ -178,7 +202,9 @@ function syntheticStream(colour) {
 
   const ctx = new AudioContext();
   const osc = ctx.createOscillator();
-  osc.frequency.value = 440;
+  // ?tone=<hz> gives each test party its own voice, so a listener can tell who it hears.
+  const tone = Number(params.get('tone'));
+  osc.frequency.value = tone > 0 && tone < 20000 ? tone : 440;
   const gain = ctx.createGain();
   gain.gain.value = 0.1;
   const dest = ctx.createMediaStreamDestination();
@@ -314,8 +340,116 @@ export function bindCallView(client, opts = {}) {
     updateButtons();
   };
 
+  window.vccProbe = { colourAt: remoteColourAt, tones: remoteTones };
   sync();
   return { sync, startLocalMedia };
+}
+
+// ---- the MCU layout picker (R21) ----
+
+/**
+ * Wires the #layout select (inside #layout-box): shown only in MCU calls, enabled when the server
+ * lists `layout` in actions, otherwise disabled with the reason (call_state.blocked, or why(action)
+ * when the server gives no code). A choice is sent as `layout`; a refusal puts the old one back.
+ * @param {VccClient} client
+ * @param {(action: string) => string} [why] the page's own words for a disabled control
+ */
+export function bindLayoutPicker(client, why = () => '') {
+  const select = $('layout');
+  const box = $('layout-box');
+  let chosen = 'equal';
+  let callId = '';
+  const render = () => {
+    const call = client.call;
+    if (!client.callState || call?.call_id !== callId) {
+      chosen = 'equal';  // a new call starts with the default layout
+      callId = client.callState ? call?.call_id || '' : '';
+    }
+    const mcu = !!client.callState && call?.media === 'mcu';
+    box.hidden = !mcu;
+    const ok = mcu && (call?.actions || []).includes('layout');
+    select.disabled = !ok;
+    select.title = ok ? '' : blockedReason(call, 'layout') || why('layout') || 'Not allowed now.';
+    select.dataset.why = select.title;
+    select.value = chosen;
+    vccState.layout = chosen;
+  };
+  select.addEventListener('change', async () => {
+    const want = select.value;
+    if (await attempt(async () => { await client.layout(want); return true; })) chosen = want;
+    render();
+  });
+  for (const type of ['ws_state', 'call_state', 'call_ended']) client.addEventListener(type, render);
+  render();
+  return render;
+}
+
+// ---- probes for automated tests (window.vccProbe) ----
+
+let probeCanvas = null;
+
+/**
+ * The colour of the main remote video (in an MCU call: the composite) at fractions (fx, fy) of
+ * its picture, averaged over a 5x5 patch: {r, g, b, w, h}; null before the first frame.
+ */
+export function remoteColourAt(fx, fy) {
+  const v = $('remote');
+  const w = v.videoWidth;
+  const h = v.videoHeight;
+  if (!w || !h || v.readyState < 2) return null;
+  probeCanvas = probeCanvas || document.createElement('canvas');
+  if (probeCanvas.width !== w) probeCanvas.width = w;
+  if (probeCanvas.height !== h) probeCanvas.height = h;
+  const g = probeCanvas.getContext('2d', { willReadFrequently: true });
+  g.drawImage(v, 0, 0, w, h);
+  const x = Math.min(w - 3, Math.max(2, Math.round(fx * w)));
+  const y = Math.min(h - 3, Math.max(2, Math.round(fy * h)));
+  const d = g.getImageData(x - 2, y - 2, 5, 5).data;
+  let r = 0; let gr = 0; let b = 0;
+  for (let i = 0; i < d.length; i += 4) { r += d[i]; gr += d[i + 1]; b += d[i + 2]; }
+  const n = d.length / 4;
+  return { r: Math.round(r / n), g: Math.round(gr / n), b: Math.round(b / n), w, h };
+}
+
+let tap = null;  // {key, ctx, analyser} listening to the remote audio tracks
+
+/**
+ * How loud each of freqs (Hz) is in the received audio: dB above the spectrum's median bin, as
+ * {<hz>: dB, median, sampleRate}; null until the analyser has data. The first call starts a
+ * WebAudio AnalyserNode on the remote audio tracks (Chromium delivers a remote WebRTC track to
+ * WebAudio only while it also plays in a media element, which #remote does).
+ */
+export function remoteTones(freqs) {
+  const stream = $('remote').srcObject;
+  const tracks = stream ? stream.getAudioTracks().filter((t) => t.readyState === 'live') : [];
+  if (!tracks.length) return null;
+  const key = tracks.map((t) => t.id).join(',');
+  if (!tap || tap.key !== key) {
+    if (tap) tap.ctx.close().catch(() => {});
+    const ctx = new AudioContext();
+    const analyser = ctx.createAnalyser();
+    analyser.fftSize = 8192;
+    analyser.smoothingTimeConstant = 0.5;
+    for (const t of tracks) ctx.createMediaStreamSource(new MediaStream([t])).connect(analyser);
+    ctx.resume().catch(() => {});
+    tap = { key, ctx, analyser };
+    return null;
+  }
+  const { ctx, analyser } = tap;
+  const data = new Float32Array(analyser.frequencyBinCount);
+  analyser.getFloatFrequencyData(data);
+  for (let i = 0; i < data.length; i++) if (!(data[i] > -200)) data[i] = -200;  // -Infinity: silence
+  const median = Float32Array.from(data).sort()[data.length >> 1];
+  if (median <= -200 && Math.max(...data) <= -200) return null;  // nothing received yet
+  const hz = ctx.sampleRate / analyser.fftSize;
+  const out = { median, sampleRate: ctx.sampleRate };
+  for (const f of freqs) {
+    const c = Math.round(f / hz);
+    let peak = -200;
+    for (let i = Math.max(0, c - 2); i <= Math.min(data.length - 1, c + 2); i++) peak = Math.max(peak, data[i]);
+    out[f] = Math.round((peak - median) * 10) / 10;
+  }
+  return out;
 }
 
 export function setBadge(el, text) {
