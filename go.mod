@@ -27,6 +27,17 @@ require golang.org/x/image v0.47.0
 
 require github.com/at-wat/ebml-go v0.19.0
 
+require github.com/emiago/sipgo v1.7.2
+
+require (
+	github.com/gobwas/httphead v0.1.0 // indirect
+	github.com/gobwas/pool v0.2.1 // indirect
+	github.com/gobwas/ws v1.3.2 // indirect
+	github.com/icholy/digest v1.2.0 // indirect
+	github.com/pion/mediadevices v0.9.4
+	golang.org/x/sync v0.24.0 // indirect
+)
+
 require (
 	github.com/andybalholm/brotli v1.1.0 // indirect
 	github.com/beorn7/perks v1.0.1 // indirect

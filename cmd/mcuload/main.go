@@ -29,7 +29,7 @@ type config struct {
 	inW, inH                int
 	duration, warmup        time.Duration
 	audioOnly, idle         bool
-	cpuprofile              string
+	cpuprofile, pattern     string
 }
 
 func main() {
@@ -47,6 +47,7 @@ func main() {
 	flag.BoolVar(&c.audioOnly, "audio-only", false, "parties send audio only (measures the mixer)")
 	flag.BoolVar(&c.idle, "idle", false, "parties send nothing (measures an idle room)")
 	flag.StringVar(&c.cpuprofile, "cpuprofile", "", "write a CPU profile of the window")
+	flag.StringVar(&c.pattern, "pattern", "videotest", "senders' picture: videotest (mediadevices' colour bars with a noise block, the hard case) or bar (flat with a moving bar)")
 	flag.Parse()
 	if c.parties < 2 || c.parties > call.MaxParties || c.layouts < 1 || c.layouts > 4 || c.rooms < 1 {
 		fmt.Fprintln(os.Stderr, "mcuload: need 2..8 parties, 1..4 layouts, 1+ rooms")
@@ -122,8 +123,8 @@ func run(c config) error {
 	case c.audioOnly:
 		mode = "audio only"
 	}
-	fmt.Printf("rooms %d, parties %d, layouts %d, %s, composite %dx%d@%d, senders %dx%d, window %.0f s\n",
-		c.rooms, c.parties, c.layouts, mode, c.width, c.height, c.fps, c.inW, c.inH, wall)
+	fmt.Printf("rooms %d, parties %d, layouts %d, %s, composite %dx%d@%d, senders %dx%d %s, window %.0f s\n",
+		c.rooms, c.parties, c.layouts, mode, c.width, c.height, c.fps, c.inW, c.inH, c.pattern, wall)
 	fmt.Printf("cpu: %.1f%% of one core in all, %.2f%% per room (%.1f rooms per core)\n",
 		100*cpu/wall, 100*cpu/wall/float64(c.rooms), wall*float64(c.rooms)/max(cpu, 1e-9))
 	fmt.Printf("composite frames: %.1f per second per room; viewers received %.0f packets/s, %.2f Mbit/s in all\n",

@@ -3,12 +3,16 @@ package main
 import (
 	"context"
 	"fmt"
+	"image"
 	"log/slog"
 	"math"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/pion/mediadevices/pkg/driver"
+	_ "github.com/pion/mediadevices/pkg/driver/videotest" // registers the synthetic camera
+	"github.com/pion/mediadevices/pkg/prop"
 	"github.com/pion/rtp"
 
 	"github.com/contactcenter/vcc/call"
@@ -26,11 +30,33 @@ type clip struct {
 	voice [][]byte
 }
 
-// makeClips encodes one 2 s clip per party slot: a coloured picture with a moving bar, so the MCU's
-// decoder and encoder see motion, and a tone.
+// makeClips encodes one 2 s clip per party slot from pion/mediadevices' synthetic camera (its
+// videotest driver: colour bars, a gradient and a noise block that changes every frame, so the MCU's
+// decoder and encoder have real work), tinted per party so tiles differ, and a tone per party.
 func makeClips(c config) ([]clip, error) {
+	raw, err := testPattern(c.inW, c.inH, 60)
+	if err != nil {
+		return nil, err
+	}
+	if c.pattern == "bar" {
+		// A flat picture with a bar sweeping across: the easy case, close to a still talking head.
+		for n, f := range raw {
+			f.Fill(90, 140, 190)
+			bar := (n * c.inW / 60) &^ 1
+			for y := range c.inH {
+				row := f.Y[y*f.StrideY:]
+				for x := bar; x < min(bar+c.inW/10, c.inW); x++ {
+					row[x] = 235
+				}
+			}
+		}
+	}
 	clips := make([]clip, c.parties)
 	pk, err := vp8.NewPacketizer(1200)
+	if err != nil {
+		return nil, err
+	}
+	f, err := frame.NewI420(c.inW, c.inH)
 	if err != nil {
 		return nil, err
 	}
@@ -39,19 +65,12 @@ func makeClips(c config) ([]clip, error) {
 		if err != nil {
 			return nil, err
 		}
-		f, err := frame.NewI420(c.inW, c.inH)
-		if err != nil {
-			return nil, err
-		}
 		var buf []byte
-		for n := range 60 {
-			f.Fill(uint8(60*i), uint8(200-20*i), uint8(40+25*i))
-			bar := (n * c.inW / 60) &^ 1
-			for y := range c.inH {
-				row := f.Y[y*f.StrideY:]
-				for x := bar; x < min(bar+c.inW/10, c.inW); x++ {
-					row[x] = 235
-				}
+		for n, src := range raw {
+			copy(f.Y, src.Y)
+			for j := range f.U {
+				f.U[j] = src.U[j] + uint8(24*i)
+				f.V[j] = src.V[j] - uint8(16*i)
 			}
 			if buf, _, err = enc.Encode(f, n == 0, buf[:0]); err != nil {
 				return nil, err
@@ -82,6 +101,56 @@ func makeClips(c config) ([]clip, error) {
 		}
 	}
 	return clips, nil
+}
+
+// testPattern reads n frames of mediadevices' VideoTest camera as I420 (it produces 4:2:2; every
+// other chroma row is kept).
+func testPattern(w, h, n int) ([]*frame.I420, error) {
+	var cam driver.Driver
+	for _, d := range driver.GetManager().Query(driver.FilterVideoRecorder()) {
+		if d.Info().Label == "VideoTest" {
+			cam = d
+		}
+	}
+	if cam == nil {
+		return nil, fmt.Errorf("mediadevices' VideoTest driver is not registered")
+	}
+	if err := cam.Open(); err != nil {
+		return nil, err
+	}
+	defer cam.Close()
+	r, err := cam.(driver.VideoRecorder).VideoRecord(prop.Media{Video: prop.Video{Width: w, Height: h, FrameRate: 60}})
+	if err != nil {
+		return nil, err
+	}
+	var out []*frame.I420
+	for range n {
+		img, release, err := r.Read()
+		if err != nil {
+			return nil, err
+		}
+		yc, ok := img.(*image.YCbCr)
+		if !ok || yc.Rect.Dx() != w || yc.Rect.Dy() != h {
+			release()
+			return nil, fmt.Errorf("VideoTest gave %T %v", img, img.Bounds())
+		}
+		f, err := frame.NewI420(w, h)
+		if err != nil {
+			return nil, err
+		}
+		for y := range h {
+			copy(f.Y[y*f.StrideY:y*f.StrideY+w], yc.Y[y*yc.YStride:])
+		}
+		cw, ch := f.ChromaSize()
+		for y := range ch {
+			src := yc.COffset(0, min(2*y, h-1))
+			copy(f.U[y*f.StrideU:y*f.StrideU+cw], yc.Cb[src:])
+			copy(f.V[y*f.StrideV:y*f.StrideV+cw], yc.Cr[src:])
+		}
+		release()
+		out = append(out, f)
+	}
+	return out, nil
 }
 
 // replay is a media.Source sending a clip's packets in real time.
