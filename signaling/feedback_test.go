@@ -13,7 +13,7 @@ type feedbackSource struct {
 	loss []uint8
 }
 
-func (f *feedbackSource) ReportLoss(_ media.Sink, fl uint8)  { f.loss = append(f.loss, fl) }
+func (f *feedbackSource) ReportLoss(_ media.Sink, fl uint8) { f.loss = append(f.loss, fl) }
 func (f *feedbackSource) ReportEstimate(media.Sink, uint64) {}
 
 // A receiver report reaches the source that feeds the track, for this track's stream only: the MCU
