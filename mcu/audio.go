@@ -94,4 +94,7 @@ type mixOut struct {
 	enc   *audio.OpusEncoder
 	hdr   rtp.Header
 	buf   []byte
+
+	hang     int  // ticks the member stays in the mix since it last spoke
+	speaking bool // this tick
 }

@@ -4,7 +4,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/pion/rtp"
 
@@ -175,51 +174,6 @@ func (r *Room) syncVideo(cur *videoIn, src media.Source) *videoIn {
 		return nil
 	}
 	return in
-}
-
-// audioClock mixes every 20 ms: each heard party's voice into one sum, then each listener's sum
-// minus its own voice, encoded for it alone. A tick in which nobody sent audio does nothing.
-func (r *Room) audioClock() {
-	defer close(r.audioDone)
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	var ts uint32
-	for {
-		select {
-		case <-r.quit:
-			return
-		case <-tick.C:
-		}
-		ts += frameSamples
-		vs := r.voices.Load()
-		active := false
-		for _, v := range vs.list {
-			if v.in == nil {
-				continue
-			}
-			// Held parties are drained too, so that on resume they are heard now, not 200 ms ago.
-			if pcm := v.in.pull(); pcm != nil && v.heard {
-				_ = v.input.Write(pcm)
-				active = true
-			}
-		}
-		if !active {
-			continue
-		}
-		r.mixer.Mix(func(id string, mixMinus []int16) {
-			v := vs.byID[id]
-			if v == nil || !v.out.watched() {
-				return
-			}
-			var err error
-			if v.buf, err = v.enc.Encode(mixMinus, v.buf[:0]); err != nil || len(v.buf) == 0 {
-				return
-			}
-			v.hdr.Timestamp = ts
-			v.hdr.SequenceNumber++
-			v.out.fan.Write(&v.hdr, v.buf)
-		})
-	}
 }
 
 func mixHeader(ssrc uint32) rtp.Header {

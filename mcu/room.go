@@ -81,6 +81,7 @@ type Room struct {
 	closeOnce sync.Once
 
 	voices atomic.Pointer[voices] // read by the audio clock
+	audio  audioStats
 
 	// Owned by the room goroutine.
 	members map[call.PartyID]*member
@@ -114,6 +115,11 @@ type Stats struct {
 	Latency       [64]uint64 // frames by ms from the newest tile picture to the packets sent (last: >= 63)
 	EncodeErrors  uint64
 	DroppedInputs uint64 // packets dropped by decoders that fell behind
+
+	AudioTicks   uint64 // 20 ms ticks
+	AudioMixes   uint64 // ticks in which someone spoke
+	AudioEncodes uint64 // Opus encodes (one per speaking listener, one shared by the others)
+	AudioShared  uint64 // mix packets sent from the shared encoding
 }
 
 // New returns a room for call id and starts its clocks.
@@ -227,6 +233,8 @@ func (r *Room) Stats() Stats {
 	_ = r.do(func() error {
 		s = r.stats
 		s.Composites = len(r.comps)
+		s.AudioTicks, s.AudioMixes = r.audio.ticks.Load(), r.audio.mixes.Load()
+		s.AudioEncodes, s.AudioShared = r.audio.encodes.Load(), r.audio.shared.Load()
 		for _, m := range r.members {
 			for _, in := range []*videoIn{m.camera, m.screen} {
 				if in != nil {

@@ -254,3 +254,32 @@ func TestCompositeFollowsTarget(t *testing.T) {
 	eventually(t, "the encoder slows down", 5*time.Second, func() bool { return kbps() < 400 }, x.ann.video.changed)
 	sees(t, x.zoe, compose.LayoutEqual, -1, 1, green) // still a picture for everyone
 }
+
+// With one person talking, the listeners who are silent share one encoding of the whole mix: a
+// room encodes about twice per tick however many listen, and everyone still hears the talker.
+func TestSilentListenersShareOneEncoding(t *testing.T) {
+	r, err := New("c2", nil, WithConfig(Config{Width: testW, Height: testH, FPS: 15}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	talker, quiet1, quiet2 := newParty(t, "ann", red, 440), newParty(t, "zoe", green, 0), newParty(t, "amy", blue, 0)
+	t.Cleanup(func() { r.Close() })
+	for _, p := range []*party{talker, quiet1, quiet2} {
+		if err := r.Join(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, p := range []*party{quiet1, quiet2} {
+		eventually(t, string(p.id)+" hears the talker", 10*time.Second, func() bool { return p.audio.power(440) > 1e5 }, nil)
+	}
+	s := r.Stats()
+	if s.AudioMixes < 20 {
+		t.Fatalf("only %d mixing ticks", s.AudioMixes)
+	}
+	if per := float64(s.AudioEncodes) / float64(s.AudioMixes); per > 2.2 {
+		t.Errorf("%.2f encodes per tick with one talker and three listeners, want about 2", per)
+	}
+	if s.AudioShared < s.AudioMixes {
+		t.Errorf("%d shared packets over %d ticks: the silent listeners did not share", s.AudioShared, s.AudioMixes)
+	}
+}
