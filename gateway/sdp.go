@@ -1,0 +1,330 @@
+package gateway
+
+import (
+	"bytes"
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+)
+
+// Direction is an SDP media direction attribute (RFC 3264 §5.1, §6.1).
+type Direction uint8
+
+const (
+	SendRecv Direction = iota
+	SendOnly
+	RecvOnly
+	Inactive
+)
+
+func (d Direction) String() string {
+	switch d {
+	case SendOnly:
+		return "sendonly"
+	case RecvOnly:
+		return "recvonly"
+	case Inactive:
+		return "inactive"
+	}
+	return "sendrecv"
+}
+
+// Answer is the direction an answerer gives to an offer's direction: what the offerer only sends,
+// we only receive, and so on (RFC 3264 §6.1).
+func (d Direction) Answer() Direction {
+	switch d {
+	case SendOnly:
+		return RecvOnly
+	case RecvOnly:
+		return SendOnly
+	}
+	return d
+}
+
+// sends and receives say what a side with this direction does.
+func (d Direction) sends() bool    { return d == SendRecv || d == SendOnly }
+func (d Direction) receives() bool { return d == SendRecv || d == RecvOnly }
+
+// Static RTP payload types of the codecs a phone leg speaks (RFC 3551).
+const (
+	ptPCMU uint8 = 0
+	ptPCMA uint8 = 8
+	// ptEvent is the payload type this side offers for telephone-event (RFC 4733).
+	ptEvent uint8 = 101
+)
+
+// maxSDP bounds what ParseSDP reads: a phone's audio offer is a few hundred bytes.
+const maxSDP = 16 << 10
+
+// mediaDesc is one m= section of a session description.
+type mediaDesc struct {
+	kind    string // audio, video, ...
+	port    int
+	proto   string
+	formats []string
+	rtpmap  map[uint8]string // payload type -> "encoding/rate", lower case
+	dir     Direction
+	dirSet  bool
+	conn    netip.Addr // the section's c= address, else the session's
+	ptime   int
+}
+
+// SessionDesc is what a peer's SDP says about its media, as far as a phone leg cares: every m=
+// section (an answer must list them all, RFC 3264 §6) and the audio one a leg uses.
+type SessionDesc struct {
+	medias []mediaDesc
+	audio  int // index of the first usable audio section; -1 if none
+}
+
+// Offer is what a phone leg takes from the peer's description: where to send RTP, in which codec,
+// the telephone-event payload type if any, and the direction the peer asked for.
+type Offer struct {
+	Remote netip.AddrPort // where the peer receives RTP; its address may be unspecified (hold, RFC 2543)
+	Law    uint8          // chosen codec, named by its static payload type: ptPCMU or ptPCMA
+	PT     uint8          // the payload type on the wire (the static one, or the peer's dynamic alias)
+	Event  int            // telephone-event payload type, -1 if not offered
+	Dir    Direction      // the peer's direction
+	Ptime  int            // the peer's packet time in ms, 0 if not given
+}
+
+// ParseSDP reads a session description. It is lenient about what a leg does not use (unknown
+// lines, bandwidth, ICE attributes) and strict about what it does: every m= line must parse.
+func ParseSDP(body []byte) (*SessionDesc, error) {
+	if len(body) == 0 {
+		return nil, fmt.Errorf("%w: empty body", ErrNoSDP)
+	}
+	if len(body) > maxSDP {
+		return nil, fmt.Errorf("%w: %d bytes", ErrBadSDP, len(body))
+	}
+	sd := &SessionDesc{audio: -1}
+	var sessConn netip.Addr
+	sessDir, sessDirSet := SendRecv, false
+	var cur *mediaDesc
+	sawV := false
+	for line := range bytes.Lines(body) {
+		l := strings.TrimRight(string(line), "\r\n")
+		if l == "" {
+			continue
+		}
+		if len(l) < 2 || l[1] != '=' {
+			return nil, fmt.Errorf("%w: line %q", ErrBadSDP, trunc(l))
+		}
+		key, val := l[0], l[2:]
+		switch key {
+		case 'v':
+			if val != "0" {
+				return nil, fmt.Errorf("%w: version %q", ErrBadSDP, trunc(val))
+			}
+			sawV = true
+		case 'c':
+			addr, err := parseConn(val)
+			if err != nil {
+				return nil, err
+			}
+			if cur != nil {
+				cur.conn = addr
+			} else {
+				sessConn = addr
+			}
+		case 'm':
+			m, err := parseMedia(val)
+			if err != nil {
+				return nil, err
+			}
+			if len(sd.medias) >= 16 {
+				return nil, fmt.Errorf("%w: too many media sections", ErrBadSDP)
+			}
+			sd.medias = append(sd.medias, m)
+			cur = &sd.medias[len(sd.medias)-1]
+		case 'a':
+			name, arg, _ := strings.Cut(val, ":")
+			if d, ok := parseDir(name); ok {
+				if cur != nil {
+					cur.dir, cur.dirSet = d, true
+				} else {
+					sessDir, sessDirSet = d, true
+				}
+				continue
+			}
+			if cur == nil {
+				continue
+			}
+			switch name {
+			case "rtpmap":
+				ptStr, enc, ok := strings.Cut(arg, " ")
+				pt, err := strconv.ParseUint(ptStr, 10, 8)
+				if !ok || err != nil || pt > 127 {
+					return nil, fmt.Errorf("%w: rtpmap %q", ErrBadSDP, trunc(arg))
+				}
+				if len(cur.rtpmap) < 64 {
+					cur.rtpmap[uint8(pt)] = strings.ToLower(strings.TrimSpace(enc))
+				}
+			case "ptime":
+				if p, err := strconv.Atoi(strings.TrimSpace(arg)); err == nil && p > 0 && p <= 1000 {
+					cur.ptime = p
+				}
+			}
+		}
+	}
+	if !sawV {
+		return nil, fmt.Errorf("%w: no v= line", ErrBadSDP)
+	}
+	for i := range sd.medias {
+		m := &sd.medias[i]
+		if !m.conn.IsValid() {
+			m.conn = sessConn
+		}
+		if !m.dirSet && sessDirSet {
+			m.dir = sessDir
+		}
+		if sd.audio < 0 && m.kind == "audio" && m.port > 0 && m.proto == "RTP/AVP" && m.conn.IsValid() {
+			sd.audio = i
+		}
+	}
+	return sd, nil
+}
+
+func trunc(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "..."
+	}
+	return s
+}
+
+func parseDir(name string) (Direction, bool) {
+	switch name {
+	case "sendrecv":
+		return SendRecv, true
+	case "sendonly":
+		return SendOnly, true
+	case "recvonly":
+		return RecvOnly, true
+	case "inactive":
+		return Inactive, true
+	}
+	return 0, false
+}
+
+// parseConn reads "IN IP4 192.0.2.1" (a multicast TTL suffix is refused: phones do unicast).
+func parseConn(val string) (netip.Addr, error) {
+	f := strings.Fields(val)
+	if len(f) != 3 || f[0] != "IN" || (f[1] != "IP4" && f[1] != "IP6") {
+		return netip.Addr{}, fmt.Errorf("%w: c=%s", ErrBadSDP, trunc(val))
+	}
+	a, err := netip.ParseAddr(f[2])
+	if err != nil || (f[1] == "IP4") != a.Is4() || a.Zone() != "" {
+		return netip.Addr{}, fmt.Errorf("%w: c=%s", ErrBadSDP, trunc(val))
+	}
+	return a, nil
+}
+
+// parseMedia reads "audio 49170 RTP/AVP 0 8 101".
+func parseMedia(val string) (mediaDesc, error) {
+	f := strings.Fields(val)
+	if len(f) < 4 {
+		return mediaDesc{}, fmt.Errorf("%w: m=%s", ErrBadSDP, trunc(val))
+	}
+	portStr, _, _ := strings.Cut(f[1], "/")
+	port, err := strconv.ParseUint(portStr, 10, 16)
+	if err != nil {
+		return mediaDesc{}, fmt.Errorf("%w: m=%s", ErrBadSDP, trunc(val))
+	}
+	if len(f) > 64 {
+		f = f[:64]
+	}
+	return mediaDesc{kind: f[0], port: int(port), proto: f[2], formats: f[3:], rtpmap: map[uint8]string{}}, nil
+}
+
+// Negotiate picks what a leg uses from a peer's description: the codec prefer (a payload type,
+// when the peer still offers it: a leg keeps its codec over a re-INVITE), else the first of PCMU
+// and PCMA in the peer's order of preference; and telephone-event if offered. ErrNoCodec when
+// there is no audio section in plain RTP or no G.711 in it.
+func (sd *SessionDesc) Negotiate(prefer int) (Offer, error) {
+	if sd.audio < 0 {
+		return Offer{}, fmt.Errorf("%w: no RTP/AVP audio stream", ErrNoCodec)
+	}
+	m := &sd.medias[sd.audio]
+	o := Offer{Remote: netip.AddrPortFrom(m.conn, uint16(m.port)), Event: -1, Dir: m.dir, Ptime: m.ptime}
+	found, preferred := false, false
+	for _, f := range m.formats {
+		n, err := strconv.ParseUint(f, 10, 8)
+		if err != nil || n > 127 {
+			continue
+		}
+		pt := uint8(n)
+		enc, mapped := m.rtpmap[pt]
+		codec := -1
+		switch {
+		case enc == "pcmu/8000" || enc == "pcmu/8000/1" || !mapped && pt == ptPCMU:
+			codec = int(ptPCMU)
+		case enc == "pcma/8000" || enc == "pcma/8000/1" || !mapped && pt == ptPCMA:
+			codec = int(ptPCMA)
+		case o.Event < 0 && strings.HasPrefix(enc, "telephone-event/8000"):
+			o.Event = int(pt)
+		}
+		if codec >= 0 && !preferred && (!found || codec == prefer) {
+			o.Law, o.PT, found, preferred = uint8(codec), pt, true, codec == prefer
+		}
+	}
+	if !found {
+		return Offer{}, fmt.Errorf("%w: no PCMU or PCMA offered", ErrNoCodec)
+	}
+	return o, nil
+}
+
+// sdpCodec is a G.711 law and the payload type it has in a session.
+type sdpCodec struct{ law, pt uint8 }
+
+// localSDP is what this side says about its media.
+type localSDP struct {
+	addr    netip.Addr // where we receive RTP
+	port    int
+	session uint64 // o= session id, fixed for the dialog
+	version uint64 // o= version, bumped when the description changes
+	codecs  []sdpCodec
+	event   int // telephone-event payload type, -1 for none
+	dir     Direction
+}
+
+// marshal writes the description; peer, when not nil, is the offer it answers: each of the
+// offer's other m= sections is declined with port 0, as RFC 3264 §6 asks.
+func (l *localSDP) marshal(peer *SessionDesc) []byte {
+	ipv := "IP4"
+	if l.addr.Is6() {
+		ipv = "IP6"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "v=0\r\no=vcc %d %d IN %s %s\r\ns=vcc\r\nc=IN %s %s\r\nt=0 0\r\n",
+		l.session, l.version, ipv, l.addr, ipv, l.addr)
+	audio := func() {
+		b.WriteString("m=audio " + strconv.Itoa(l.port) + " RTP/AVP")
+		for _, c := range l.codecs {
+			b.WriteString(" " + strconv.Itoa(int(c.pt)))
+		}
+		if l.event >= 0 {
+			b.WriteString(" " + strconv.Itoa(l.event))
+		}
+		b.WriteString("\r\n")
+		for _, c := range l.codecs {
+			fmt.Fprintf(&b, "a=rtpmap:%d %s/8000\r\n", c.pt, codecName(c.law))
+		}
+		if l.event >= 0 {
+			fmt.Fprintf(&b, "a=rtpmap:%d telephone-event/8000\r\na=fmtp:%d 0-15\r\n", l.event, l.event)
+		}
+		b.WriteString("a=ptime:20\r\na=" + l.dir.String() + "\r\n")
+	}
+	if peer == nil {
+		audio()
+		return []byte(b.String())
+	}
+	for i, m := range peer.medias {
+		if i == peer.audio {
+			audio()
+			continue
+		}
+		fmts := strings.Join(m.formats, " ")
+		fmt.Fprintf(&b, "m=%s 0 %s %s\r\n", m.kind, m.proto, fmts)
+	}
+	return []byte(b.String())
+}
