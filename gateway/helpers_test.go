@@ -1,0 +1,254 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+	"github.com/pion/rtp"
+
+	"github.com/contactcenter/vcc/call"
+	"github.com/contactcenter/vcc/media"
+)
+
+func testLogger() *slog.Logger {
+	if os.Getenv("GATEWAY_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+// startGateway runs a gateway on a free loopback port, closed when the test ends.
+func startGateway(t *testing.T, cfg Config, q Queuer) *Gateway {
+	t.Helper()
+	cfg.Listen = "127.0.0.1:0"
+	g, err := New(cfg, WithLogger(testLogger()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q != nil {
+		g.ServeInbound(q)
+	}
+	t.Cleanup(func() { _ = g.Close() })
+	return g
+}
+
+// queued is one Enqueue the fake center received.
+type queued struct {
+	user  call.UserRef
+	queue string
+	ep    call.Endpoint
+}
+
+type fakeQueue struct {
+	got chan queued
+	err error
+}
+
+func newFakeQueue() *fakeQueue { return &fakeQueue{got: make(chan queued, 4)} }
+
+func (f *fakeQueue) Enqueue(_ context.Context, u call.UserRef, q string, ep call.Endpoint, _ call.Notifier) (call.CallID, error) {
+	f.got <- queued{user: u, queue: q, ep: ep}
+	return "c1", f.err
+}
+
+// sipPeer is a SIP user agent for tests: a phone calling in, or a trunk being called.
+type sipPeer struct {
+	t    *testing.T
+	ua   *sipgo.UserAgent
+	srv  *sipgo.Server
+	cli  *sipgo.Client
+	dua  *sipgo.DialogUA
+	addr string
+	port int
+
+	mu   sync.Mutex
+	dlg  *sipgo.DialogClientSession
+	byes chan struct{}
+}
+
+// newSIPPeer starts a peer; setup, if not nil, registers more handlers before it serves.
+func newSIPPeer(t *testing.T, user string, setup ...func(*sipPeer)) *sipPeer {
+	t.Helper()
+	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := conn.LocalAddr().String()
+	port := conn.LocalAddr().(*net.UDPAddr).Port
+	ua, err := sipgo.NewUA(sipgo.WithUserAgentHostname("127.0.0.1"),
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(testLogger())),
+		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(testLogger())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, _ := sipgo.NewServer(ua, sipgo.WithServerLogger(testLogger()))
+	cli, _ := sipgo.NewClient(ua, sipgo.WithClientHostname("127.0.0.1"), sipgo.WithClientPort(port),
+		sipgo.WithClientConnectionAddr(addr), sipgo.WithClientLogger(testLogger()))
+	p := &sipPeer{t: t, ua: ua, srv: srv, cli: cli, addr: addr, port: port, byes: make(chan struct{}, 4)}
+	p.dua = &sipgo.DialogUA{Client: cli, ContactHDR: sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: user, Host: "127.0.0.1", Port: port}}}
+	srv.OnBye(func(req *sip.Request, tx sip.ServerTransaction) {
+		p.mu.Lock()
+		d := p.dlg
+		p.mu.Unlock()
+		if d != nil {
+			_ = d.ReadBye(req, tx)
+		} else {
+			_ = tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
+		}
+		p.byes <- struct{}{}
+	})
+	for _, f := range setup {
+		f(p)
+	}
+	go func() { _ = srv.ServeUDP(conn) }()
+	for {
+		if c, _ := ua.TransportLayer().GetConnection("udp", addr); c != nil {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	t.Cleanup(func() { _ = ua.Close() })
+	return p
+}
+
+// invite calls number at the gateway with body as SDP; the dialog is answered or failed.
+func (p *sipPeer) invite(ctx context.Context, gw *Gateway, number string, body []byte) (*sipgo.DialogClientSession, error) {
+	host, port, _ := net.SplitHostPort(gw.Addr())
+	pn, _ := strconv.Atoi(port)
+	req := sip.NewRequest(sip.INVITE, sip.Uri{Scheme: "sip", User: number, Host: host, Port: pn})
+	from := sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: p.dua.ContactHDR.Address.User, Host: "127.0.0.1"}, Params: sip.NewParams()}
+	from.Params.Add("tag", sip.GenerateTagN(8))
+	req.AppendHeader(&from)
+	if body != nil {
+		req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+		req.SetBody(body)
+	}
+	dlg, err := p.dua.WriteInvite(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	if err := dlg.WaitAnswer(ctx, sipgo.AnswerOptions{}); err != nil {
+		return nil, err
+	}
+	if err := dlg.Ack(ctx); err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	p.dlg = dlg
+	p.mu.Unlock()
+	return dlg, nil
+}
+
+// status is the SIP status an error of WaitAnswer carries (0 if none).
+func status(err error) int {
+	if e, ok := err.(*sipgo.ErrDialogResponse); ok {
+		return e.Res.StatusCode
+	}
+	return 0
+}
+
+// reinvite sends a re-INVITE within dlg and ACKs its 200; it returns the answer.
+func reinvite(ctx context.Context, dlg *sipgo.DialogClientSession, body []byte) (*sip.Response, error) {
+	req := sip.NewRequest(sip.INVITE, dlg.InviteResponse.Contact().Address)
+	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	req.SetBody(body)
+	res, err := dlg.Do(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	if res.StatusCode == 200 {
+		ack := sip.NewRequest(sip.ACK, dlg.InviteResponse.Contact().Address)
+		if err := dlg.WriteRequest(ack); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+// phoneSDP is a phone's offer of PCMU (and telephone-event) with RTP at port, in direction dir.
+func phoneSDP(port int, dir string) []byte {
+	return fmt.Appendf(nil, "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"+
+		"m=audio %d RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\na=%s\r\n", port, dir)
+}
+
+// rtpSocket is a phone's RTP port.
+func rtpSocket(t *testing.T) *net.UDPConn {
+	t.Helper()
+	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// opusSource is a media.Source a test writes Opus packets into.
+type opusSource struct {
+	id   string
+	kind media.Kind
+	fan  *media.Fanout
+}
+
+func newOpusSource(id string, kind media.Kind) *opusSource {
+	return &opusSource{id: id, kind: kind, fan: media.NewFanout(nil)}
+}
+
+func (s *opusSource) ID() string    { return s.id }
+func (s *opusSource) Label() string { return "test" }
+func (s *opusSource) Kind() media.Kind {
+	return s.kind
+}
+func (s *opusSource) Codec() media.Codec {
+	if s.kind == media.Video {
+		return media.Codec{MimeType: "video/VP8", ClockRate: 90000}
+	}
+	return opusCodec
+}
+func (s *opusSource) AddSink(k media.Sink) error { s.fan.Add(k); return nil }
+func (s *opusSource) RemoveSink(k media.Sink)    { s.fan.Remove(k) }
+func (s *opusSource) RequestKeyframe()           {}
+
+// counter is a media.Sink counting packets.
+type counter struct {
+	mu sync.Mutex
+	n  int
+	fn func(h *rtp.Header, payload []byte)
+}
+
+func (c *counter) WriteRTP(h *rtp.Header, payload []byte) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.n++
+	if c.fn != nil {
+		c.fn(h, payload)
+	}
+	return nil
+}
+
+func (c *counter) count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n
+}
+
+// eventually polls cond every 10 ms until it holds or 5 s pass.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
