@@ -30,6 +30,7 @@ func (r *Room) audioClock() {
 	defer close(r.audioDone)
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
+	running := true
 	shared, err := audio.NewOpusEncoder(audio.OpusConfig{FEC: true})
 	if err != nil {
 		r.log.Error("audio mix disabled: no encoder", "err", err)
@@ -39,12 +40,38 @@ func (r *Room) audioClock() {
 	var sharedBuf []byte
 	var ts uint32
 	for {
+		// The clock sleeps while nobody in the room sends audio: an idle room costs no wake-ups.
+		if !hasVoice(r.voices.Load()) {
+			if running {
+				tick.Stop()
+				running = false
+			}
+			select {
+			case <-r.quit:
+				return
+			case <-r.audioWake:
+				continue
+			}
+		}
+		if !running {
+			tick.Reset(20 * time.Millisecond)
+			running = true
+		}
 		select {
 		case <-r.quit:
 			return
-		case <-tick.C:
+		case <-r.audioWake:
+			continue
+		case now := <-tick.C:
+			// Timestamps follow the wall clock in whole frames, so that a pause (nobody sending)
+			// shows the receivers its true length.
+			n := uint32((now.Sub(r.start) + 10*time.Millisecond) / (20 * time.Millisecond))
+			if next := n * frameSamples; next > ts {
+				ts = next
+			} else {
+				ts += frameSamples
+			}
 		}
-		ts += frameSamples
 		r.audio.ticks.Add(1)
 		vs := r.voices.Load()
 		speaking := 0
@@ -116,4 +143,13 @@ func loud(pcm []int16) bool {
 		sum += int64(s) * int64(s)
 	}
 	return sum > int64(len(pcm))*speechRMS*speechRMS
+}
+
+func hasVoice(vs *voices) bool {
+	for _, v := range vs.list {
+		if v.in != nil {
+			return true
+		}
+	}
+	return false
 }

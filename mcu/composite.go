@@ -64,6 +64,7 @@ func newComposite(id string, pic call.Picture, cfg Config, comp *compose.Composi
 		hdr:   rtp.Header{Version: 2, PayloadType: 96, SSRC: r.ssrc()},
 		rects: compose.Tiles(pic.Layout, len(pic.Tiles), pic.Big, cfg.Width, cfg.Height),
 	}
+	c.out.wake = r.wake
 	c.out.maxKbps, c.out.minKbps = float64(cfg.BitrateKbps), min(200, float64(cfg.BitrateKbps))
 	c.tiles = make([]compose.Tile, len(pic.Tiles))
 	c.srcs = make([]*videoIn, len(pic.Tiles))

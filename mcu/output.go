@@ -16,6 +16,7 @@ type output struct {
 	fan       *media.Fanout
 	sinks     atomic.Int32
 	keyframe  atomic.Bool // a viewer asked for a keyframe (PLI/FIR) or just attached
+	wake      func()      // tells the room a keyframe is wanted, when its clock may be stopped
 
 	// Bitrate feedback (video): each viewer's estimate in kbps, and the lowest of them, which the
 	// encoder follows. Zero until a viewer reports.
@@ -43,8 +44,15 @@ func (o *output) AddSink(s media.Sink) error {
 	o.sinks.Add(1)
 	if o.kind == media.Video {
 		o.keyframe.Store(true)
+		o.poke()
 	}
 	return nil
+}
+
+func (o *output) poke() {
+	if o.wake != nil {
+		o.wake()
+	}
 }
 
 func (o *output) RemoveSink(s media.Sink) {
@@ -119,6 +127,7 @@ func (o *output) retarget() {
 func (o *output) RequestKeyframe() {
 	if o.kind == media.Video {
 		o.keyframe.Store(true)
+		o.poke()
 	}
 }
 

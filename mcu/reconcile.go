@@ -70,6 +70,10 @@ func (r *Room) reconcile() {
 		vs.byID[string(id)] = v
 	}
 	r.voices.Store(vs)
+	select {
+	case r.audioWake <- struct{}{}:
+	default:
+	}
 }
 
 // reception is what member id gets: its routing, or before the call applies one, everyone else

@@ -75,6 +75,8 @@ type Room struct {
 
 	ops       chan func()
 	poke      chan struct{}
+	kick      chan struct{}
+	audioWake chan struct{}
 	quit      chan struct{}
 	done      chan struct{}
 	audioDone chan struct{}
@@ -129,7 +131,8 @@ func New(id call.CallID, log *slog.Logger, opts ...Option) (*Room, error) {
 	}
 	r := &Room{
 		id: id, log: log.With("call", id, "room", "mcu"), start: time.Now(),
-		ops: make(chan func()), poke: make(chan struct{}, 1), quit: make(chan struct{}),
+		ops: make(chan func()), poke: make(chan struct{}, 1), kick: make(chan struct{}, 1), audioWake: make(chan struct{}, 1),
+		quit: make(chan struct{}),
 		done: make(chan struct{}), audioDone: make(chan struct{}),
 		members: map[call.PartyID]*member{}, comps: map[string]*composite{}, plates: map[string]*frame.I420{},
 	}
@@ -256,18 +259,28 @@ func (r *Room) touch() {
 	}
 }
 
+// run owns the room. The video clock runs only while some watched picture has a camera or a screen
+// to show: a room of plates or of parties on hold wakes for nothing (a timer wake-up is far from
+// free on a virtual machine), and draws a still picture once, when it changes or a viewer asks.
 func (r *Room) run() {
 	defer close(r.done)
-	tick := time.NewTicker(time.Second / time.Duration(r.cfg.FPS))
-	defer tick.Stop()
+	var ticker *time.Ticker
+	var tick <-chan time.Time
+	defer func() {
+		if ticker != nil {
+			ticker.Stop()
+		}
+	}()
 	for {
 		select {
 		case f := <-r.ops:
 			f()
 		case <-r.poke:
 			r.reconcile()
-		case now := <-tick.C:
+		case <-r.kick:
+		case now := <-tick:
 			r.videoFrame(now)
+			continue
 		case <-r.quit:
 			for _, m := range r.members {
 				r.drop(m)
@@ -280,6 +293,53 @@ func (r *Room) run() {
 			r.voices.Store(&voices{})
 			return
 		}
+		moving := r.moving()
+		switch {
+		case moving && ticker == nil:
+			ticker = time.NewTicker(time.Second / time.Duration(r.cfg.FPS))
+			tick = ticker.C
+		case !moving && ticker != nil:
+			ticker.Stop()
+			ticker, tick = nil, nil
+		}
+		if !moving {
+			r.videoFrame(time.Now()) // a still picture: drawn now if it changed or was asked for
+			r.retryKeyframes()
+		}
+	}
+}
+
+// moving reports whether a watched picture shows a camera or a screen.
+func (r *Room) moving() bool {
+	for _, c := range r.comps {
+		if !c.out.watched() {
+			continue
+		}
+		for _, in := range c.srcs {
+			if in != nil {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// retryKeyframes comes back for a keyframe request that the rate limit held back while no clock
+// runs to see it later.
+func (r *Room) retryKeyframes() {
+	for _, c := range r.comps {
+		if c.out.keyframe.Load() {
+			time.AfterFunc(keyGap, r.wake)
+			return
+		}
+	}
+}
+
+// wake asks the room goroutine to look at its pictures again; never blocks.
+func (r *Room) wake() {
+	select {
+	case r.kick <- struct{}{}:
+	default:
 	}
 }
 

@@ -26,9 +26,12 @@ import (
 type config struct {
 	rooms, parties, layouts int
 	width, height, fps      int
+	cpuUsed                 int
 	inW, inH                int
 	duration, warmup        time.Duration
 	audioOnly, idle         bool
+	baseline                bool
+	talkers                 int
 	cpuprofile, pattern     string
 }
 
@@ -40,12 +43,15 @@ func main() {
 	flag.IntVar(&c.width, "width", 1280, "composite width")
 	flag.IntVar(&c.height, "height", 720, "composite height")
 	flag.IntVar(&c.fps, "fps", 30, "composite frame rate")
+	flag.IntVar(&c.cpuUsed, "cpu-used", 0, "libvpx speed for the composites (negative: realtime; 0: the MCU's default)")
 	flag.IntVar(&c.inW, "in-width", 640, "senders' video width")
 	flag.IntVar(&c.inH, "in-height", 480, "senders' video height")
 	flag.DurationVar(&c.duration, "duration", 20*time.Second, "measurement window")
 	flag.DurationVar(&c.warmup, "warmup", 3*time.Second, "time before the window")
 	flag.BoolVar(&c.audioOnly, "audio-only", false, "parties send audio only (measures the mixer)")
 	flag.BoolVar(&c.idle, "idle", false, "parties send nothing (measures an idle room)")
+	flag.IntVar(&c.talkers, "talkers", 99, "parties talking at once (the others send a quiet open microphone); default all")
+	flag.BoolVar(&c.baseline, "baseline", false, "senders only, no room: the harness's own cost, to subtract")
 	flag.StringVar(&c.cpuprofile, "cpuprofile", "", "write a CPU profile of the window")
 	flag.StringVar(&c.pattern, "pattern", "videotest", "senders' picture: videotest (mediadevices' colour bars with a noise block, the hard case) or bar (flat with a moving bar)")
 	flag.Parse()
@@ -123,8 +129,11 @@ func run(c config) error {
 	case c.audioOnly:
 		mode = "audio only"
 	}
-	fmt.Printf("rooms %d, parties %d, layouts %d, %s, composite %dx%d@%d, senders %dx%d %s, window %.0f s\n",
-		c.rooms, c.parties, c.layouts, mode, c.width, c.height, c.fps, c.inW, c.inH, c.pattern, wall)
+	if c.baseline {
+		mode += ", BASELINE (senders only, no room)"
+	}
+	fmt.Printf("rooms %d, parties %d (%d talking), layouts %d, %s, composite %dx%d@%d, senders %dx%d %s, window %.0f s\n",
+		c.rooms, c.parties, min(c.talkers, c.parties), c.layouts, mode, c.width, c.height, c.fps, c.inW, c.inH, c.pattern, wall)
 	fmt.Printf("cpu: %.1f%% of one core in all, %.2f%% per room (%.1f rooms per core)\n",
 		100*cpu/wall, 100*cpu/wall/float64(c.rooms), wall*float64(c.rooms)/max(cpu, 1e-9))
 	fmt.Printf("composite frames: %.1f per second per room; viewers received %.0f packets/s, %.2f Mbit/s in all\n",

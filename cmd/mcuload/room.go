@@ -90,7 +90,11 @@ func makeClips(c config) ([]clip, error) {
 		k := 0
 		for range 50 {
 			for j := range pcm {
-				pcm[j] = int16(5000 * math.Sin(2*math.Pi*float64(300+150*i)*float64(k)/48000))
+				if i < c.talkers {
+					pcm[j] = int16(5000 * math.Sin(2*math.Pi*float64(300+150*i)*float64(k)/48000))
+				} else {
+					pcm[j] = int16(k%7) - 3 // a quiet open microphone
+				}
 				k++
 			}
 			p, err := oenc.Encode(pcm, nil)
@@ -158,6 +162,9 @@ type replay struct {
 	id, label string
 	kind      media.Kind
 	fan       *media.Fanout
+	clip      *clip
+	h         rtp.Header
+	n         int
 }
 
 func (s *replay) ID() string       { return s.id }
@@ -212,7 +219,7 @@ var layouts = []string{call.LayoutEqual, call.LayoutMaxCustomer, call.LayoutMaxA
 
 func startRoom(c config, n int, clips []clip, log *slog.Logger) (*room, error) {
 	id := call.CallID(fmt.Sprintf("load-%d", n))
-	m, err := mcu.New(id, log, mcu.WithConfig(mcu.Config{Width: c.width, Height: c.height, FPS: c.fps}))
+	m, err := mcu.New(id, log, mcu.WithConfig(mcu.Config{Width: c.width, Height: c.height, FPS: c.fps, CPUUsed: c.cpuUsed}))
 	if err != nil {
 		return nil, err
 	}
@@ -234,29 +241,40 @@ func startRoom(c config, n int, clips []clip, log *slog.Logger) (*room, error) {
 		st.Parties = append(st.Parties, call.Party{User: call.UserRef{ID: string(ep.id), Name: string(ep.id)}, As: as,
 			Audio: true, Video: !c.audioOnly, JoinedAt: now.Add(time.Duration(i) * time.Second), Layout: layouts[i%c.layouts]})
 		if !c.idle {
-			voice := &replay{id: string(ep.id) + "-mic", label: "microphone", kind: media.Audio, fan: media.NewFanout(nil)}
+			voice := &replay{id: string(ep.id) + "-mic", label: "microphone", kind: media.Audio, fan: media.NewFanout(nil), clip: &clips[i], h: rtp.Header{Version: 2, PayloadType: 111, SSRC: 1}}
 			ep.sources = append(ep.sources, voice)
-			wg.Add(1)
-			go func() { defer wg.Done(); play(ctx, voice, clips[i].voice, 20*time.Millisecond, 960) }()
 			if !c.audioOnly {
-				cam := &replay{id: string(ep.id) + "-cam", label: "camera", kind: media.Video, fan: media.NewFanout(nil)}
+				cam := &replay{id: string(ep.id) + "-cam", label: "camera", kind: media.Video, fan: media.NewFanout(nil), clip: &clips[i], h: rtp.Header{Version: 2, PayloadType: 96, SSRC: 2}}
 				ep.sources = append(ep.sources, cam)
-				wg.Add(1)
-				go func() { defer wg.Done(); playVideo(ctx, cam, clips[i].video) }()
 			}
 		}
 		r.eps = append(r.eps, ep)
 	}
+	var sources []*replay
 	for _, ep := range r.eps {
-		if err := m.Join(ep); err != nil {
+		for _, s := range ep.sources {
+			sources = append(sources, s.(*replay))
+		}
+	}
+	if c.baseline {
+		// The senders alone, writing to a sink that counts: what the harness costs by itself.
+		for _, s := range sources {
+			_ = s.AddSink(r.eps[0])
+		}
+	} else {
+		for _, ep := range r.eps {
+			if err := m.Join(ep); err != nil {
+				cancel()
+				return nil, err
+			}
+		}
+		if err := m.Apply(call.RoutingOf(st)); err != nil {
 			cancel()
 			return nil, err
 		}
 	}
-	if err := m.Apply(call.RoutingOf(st)); err != nil {
-		cancel()
-		return nil, err
-	}
+	wg.Add(1)
+	go func() { defer wg.Done(); send(ctx, sources) }()
 	r.stop = func() { cancel(); wg.Wait(); _ = m.Close() }
 	return r, nil
 }
@@ -269,40 +287,46 @@ func (r *room) received() (pkts, bytes uint64) {
 	return pkts, bytes
 }
 
-// play sends one packet per period, looping.
-func play(ctx context.Context, s *replay, pkts [][]byte, period time.Duration, tsStep uint32) {
-	h := rtp.Header{Version: 2, PayloadType: 111, SSRC: 1}
-	t := time.NewTicker(period)
-	defer t.Stop()
-	for i := 0; ; i++ {
+// send paces every source of a room from one goroutine (two clocks: 20 ms audio, 33 ms video), so
+// that the harness adds as few wake-ups as possible to what is measured.
+func send(ctx context.Context, sources []*replay) {
+	audioT := time.NewTicker(20 * time.Millisecond)
+	defer audioT.Stop()
+	videoT := time.NewTicker(time.Second / 30)
+	defer videoT.Stop()
+	for {
+		var kind media.Kind
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-audioT.C:
+			kind = media.Audio
+		case <-videoT.C:
+			kind = media.Video
 		}
-		h.SequenceNumber++
-		h.Timestamp += tsStep
-		s.fan.Write(&h, pkts[i%len(pkts)])
+		for _, s := range sources {
+			if s.kind == kind {
+				s.next()
+			}
+		}
 	}
 }
 
-// playVideo sends one frame's packets every 33 ms, looping from the keyframe.
-func playVideo(ctx context.Context, s *replay, frames [][][]byte) {
-	h := rtp.Header{Version: 2, PayloadType: 96, SSRC: 2}
-	t := time.NewTicker(time.Second / 30)
-	defer t.Stop()
-	for i := 0; ; i++ {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		h.Timestamp += 3000
-		f := frames[i%len(frames)]
-		for j, p := range f {
-			h.SequenceNumber++
-			h.Marker = j == len(f)-1
-			s.fan.Write(&h, p)
-		}
+// next sends the clip's next packet (audio) or frame (video), looping from the keyframe.
+func (s *replay) next() {
+	if s.kind == media.Audio {
+		s.h.SequenceNumber++
+		s.h.Timestamp += 960
+		s.fan.Write(&s.h, s.clip.voice[s.n%len(s.clip.voice)])
+		s.n++
+		return
 	}
+	s.h.Timestamp += 3000
+	f := s.clip.video[s.n%len(s.clip.video)]
+	for j, p := range f {
+		s.h.SequenceNumber++
+		s.h.Marker = j == len(f)-1
+		s.fan.Write(&s.h, p)
+	}
+	s.n++
 }
