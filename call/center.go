@@ -120,6 +120,9 @@ type entry struct {
 	consult  string          // agent ringing for a consult of this call
 	declined map[string]bool // agents who declined this call
 	lastPos  int
+
+	// dialCancel gives up the number a consult dials (cancelRing); set on the center goroutine.
+	dialCancel context.CancelFunc
 }
 
 // Option configures a Center.

@@ -159,15 +159,15 @@ func (c *Center) dialConsult(e *entry, number string) {
 		e.loop.post(ConsultFailed{Outcome: "gateway_unavailable"})
 		return
 	}
-	c.dialInto(e.loop, number, AsParticipant, func(err error) Command { return ConsultFailed{Outcome: err.Error()} })
+	e.dialCancel = c.dialInto(e.loop, number, AsParticipant, func(err error) Command { return ConsultFailed{Outcome: err.Error()} })
 }
 
 // dialInto calls number through the gateway and joins the callee to the call as role as; when the
 // dial fails, failed says what the call does about it. The dial runs in its own goroutine: the
-// center never waits on the network.
-func (c *Center) dialInto(l *loop, number string, as PartyRole, failed func(error) Command) {
+// center never waits on the network. Calling the returned func gives up while it rings.
+func (c *Center) dialInto(l *loop, number string, as PartyRole, failed func(error) Command) context.CancelFunc {
+	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.OfferTimeout)
 	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), c.cfg.OfferTimeout)
 		defer cancel()
 		ep, err := c.dialer.Dial(ctx, number)
 		if err != nil {
@@ -180,6 +180,7 @@ func (c *Center) dialInto(l *loop, number string, as PartyRole, failed func(erro
 			_ = ep.Close(err)
 		}
 	}()
+	return cancel
 }
 
 type silentNotifier struct{}
@@ -189,7 +190,14 @@ func (silentNotifier) Notify(Event) {}
 // cancelRing withdraws a consult that is still ringing (R9, R18).
 func (c *Center) cancelRing(id CallID) {
 	e := c.byCall[id]
-	if e == nil || e.consult == "" {
+	if e == nil {
+		return
+	}
+	if e.dialCancel != nil {
+		e.dialCancel() // a number still ringing: the gateway sends CANCEL
+		e.dialCancel = nil
+	}
+	if e.consult == "" {
 		return
 	}
 	if a := c.agents[e.consult]; a != nil && a.offer != nil && a.offer.call == id {

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/contactcenter/vcc/call"
+	"github.com/contactcenter/vcc/gateway"
 	"github.com/contactcenter/vcc/mcu"
 	"github.com/contactcenter/vcc/media"
 	"github.com/contactcenter/vcc/media/moh"
@@ -28,14 +29,16 @@ import (
 
 // Server is a running media server.
 type Server struct {
-	Addr   string // where HTTP listens, resolved (port 0 becomes the real port)
-	Config Config
-	log    *slog.Logger
-	sig    *signaling.Server
-	center *call.Center
-	db     *store.SQLite
-	music  *moh.Source
-	served chan error
+	Addr    string // where HTTP listens, resolved (port 0 becomes the real port)
+	SIPAddr string // where the SIP gateway listens, resolved; empty when sip.listen is off
+	Config  Config
+	log     *slog.Logger
+	sig     *signaling.Server
+	center  *call.Center
+	gw      *gateway.Gateway
+	db      *store.SQLite
+	music   *moh.Source
+	served  chan error
 }
 
 // Start builds every part from cfg and starts serving. log may be nil.
@@ -87,11 +90,25 @@ func Start(cfg Config, log *slog.Logger) (*Server, error) {
 		return sfu.New(id, log, sfu.WithMusic(music)), nil
 	}
 	recDir := filepath.Join(cfg.Data, "recordings")
-	center, err := call.NewCenter(ccfg, rooms, call.WithLogger(log), call.WithStore(db), call.WithRecorders(recorders(recDir, log)))
+	copts := []call.Option{call.WithLogger(log), call.WithStore(db), call.WithRecorders(recorders(recDir, log))}
+	gw, err := startGateway(cfg.SIP, log)
 	if err != nil {
 		_ = db.Close()
 		_ = music.Close()
 		return nil, err
+	}
+	if gw != nil && cfg.SIP.Trunk.URI != "" {
+		copts = append(copts, call.WithDialer(gw)) // without a trunk, numbers are refused as gateway_unavailable
+	}
+	center, err := call.NewCenter(ccfg, rooms, copts...)
+	if err != nil {
+		closeGateway(gw)
+		_ = db.Close()
+		_ = music.Close()
+		return nil, err
+	}
+	if gw != nil {
+		gw.ServeInbound(center)
 	}
 
 	reg := prometheus.NewRegistry()
@@ -118,6 +135,7 @@ func Start(cfg Config, log *slog.Logger) (*Server, error) {
 		signaling.WithStatic(static), signaling.WithRecords(db), signaling.WithRecordings(recDir), signaling.WithHandler("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
 	if err != nil {
 		center.Close()
+		closeGateway(gw)
 		_ = music.Close()
 		_ = db.Close()
 		return nil, err
@@ -125,11 +143,15 @@ func Start(cfg Config, log *slog.Logger) (*Server, error) {
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		center.Close()
+		closeGateway(gw)
 		_ = music.Close()
 		_ = db.Close()
 		return nil, err
 	}
-	s := &Server{Addr: ln.Addr().String(), Config: cfg, log: log, sig: sig, center: center, db: db, music: music, served: make(chan error, 1)}
+	s := &Server{Addr: ln.Addr().String(), Config: cfg, log: log, sig: sig, center: center, gw: gw, db: db, music: music, served: make(chan error, 1)}
+	if gw != nil {
+		s.SIPAddr = gw.Addr()
+	}
 	go func() { s.served <- sig.Serve(ln) }()
 	log.Info("serving", "addr", s.Addr, "loopback_only_ice", loopbackOnly, "queues", len(ccfg.Queues))
 	return s, nil
@@ -139,7 +161,8 @@ func Start(cfg Config, log *slog.Logger) (*Server, error) {
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.log.Info("shutting down")
 	s.sig.Drain()
-	s.center.Close() // every call ends with reason "shutdown", told to its parties
+	s.center.Close()   // every call ends with reason "shutdown", told to its parties
+	closeGateway(s.gw) // after the calls: their phones' BYEs go out first
 	err := s.sig.Shutdown(ctx)
 	_ = s.music.Close()
 	err = errors.Join(err, s.db.Close())

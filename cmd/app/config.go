@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/caarlos0/env/v11"
@@ -49,9 +50,36 @@ type Config struct {
 	Calls struct {
 		OfferTimeout time.Duration `yaml:"offer_timeout" env:"OFFER_TIMEOUT"`
 	} `yaml:"calls" envPrefix:"CALLS_"`
+	SIP    SIPConfig     `yaml:"sip" envPrefix:"SIP_"`
 	Queues []QueueConfig `yaml:"queues"`
 	Users  []UserConfig  `yaml:"users"`
 }
+
+// SIPConfig is the SIP gateway: phones calling in to queues, and external numbers dialled out.
+type SIPConfig struct {
+	Listen     string   `yaml:"listen" env:"LISTEN"`         // HOST:PORT, or "off"
+	Transports []string `yaml:"transports" env:"TRANSPORTS"` // udp, tcp
+	Host       string   `yaml:"host" env:"HOST"`             // address in Contact/Via (default: the listen host)
+	RTP        struct {
+		IP      string        `yaml:"ip" env:"IP"`
+		PortMin int           `yaml:"port_min" env:"PORT_MIN"`
+		PortMax int           `yaml:"port_max" env:"PORT_MAX"`
+		Timeout time.Duration `yaml:"timeout" env:"TIMEOUT"`
+	} `yaml:"rtp" envPrefix:"RTP_"`
+	Inbound struct {
+		Numbers map[string]string `yaml:"numbers" env:"NUMBERS"`
+		Allow   []string          `yaml:"allow" env:"ALLOW"`
+	} `yaml:"inbound" envPrefix:"INBOUND_"`
+	Trunk struct {
+		URI      string `yaml:"uri" env:"URI"`
+		Username string `yaml:"username" env:"USERNAME"`
+		Password string `yaml:"password" env:"PASSWORD"`
+		CallerID string `yaml:"caller_id" env:"CALLER_ID"`
+	} `yaml:"trunk" envPrefix:"TRUNK_"`
+}
+
+// Enabled reports whether the gateway runs.
+func (c SIPConfig) Enabled() bool { return c.Listen != "" && c.Listen != "off" }
 
 // QueueConfig is one queue.
 type QueueConfig struct {
@@ -110,6 +138,16 @@ func (c Config) Validate() error {
 	}
 	if len(c.Queues) == 0 {
 		return fmt.Errorf("at least one queue must be configured")
+	}
+	if c.SIP.Enabled() {
+		if _, _, err := net.SplitHostPort(c.SIP.Listen); err != nil {
+			return fmt.Errorf("sip.listen %q (HOST:PORT or off): %w", c.SIP.Listen, err)
+		}
+		for number, q := range c.SIP.Inbound.Numbers {
+			if q != "" && !slices.ContainsFunc(c.Queues, func(x QueueConfig) bool { return x.Name == q }) {
+				return fmt.Errorf("sip.inbound.numbers: %s goes to queue %q, which is not configured", number, q)
+			}
+		}
 	}
 	if c.Auth.Secret == DemoSecret && !IsLoopback(c.Listen) {
 		return fmt.Errorf("auth.secret is the demo secret; set VCC_AUTH_SECRET before listening on %s", c.Listen)

@@ -19,10 +19,10 @@ import (
 )
 
 // startServer runs a whole server in-process on a free loopback port with a fresh data directory;
-// it is stopped when the test ends.
-func startServer(t *testing.T) *app.Server {
+// it is stopped when the test ends. Each opt may change the configuration before the start.
+func startServer(t *testing.T, opts ...func(*app.Config)) *app.Server {
 	t.Helper()
-	srv := startServerNoCleanup(t)
+	srv := startServerNoCleanup(t, opts...)
 	t.Cleanup(func() { stopServer(t, srv) })
 	return srv
 }
@@ -35,7 +35,7 @@ func stopServer(t *testing.T, srv *app.Server) {
 	}
 }
 
-func startServerNoCleanup(t *testing.T) *app.Server {
+func startServerNoCleanup(t *testing.T, opts ...func(*app.Config)) *app.Server {
 	t.Helper()
 	cfg, err := app.LoadConfig("")
 	if err != nil {
@@ -43,8 +43,12 @@ func startServerNoCleanup(t *testing.T) *app.Server {
 	}
 	cfg.Listen = "127.0.0.1:0"
 	cfg.Data = t.TempDir()
+	cfg.SIP.Listen = "off" // sip_test.go starts servers with the gateway on a free port
 	cfg.Calls.OfferTimeout = 20 * time.Second
 	cfg.Signaling.MessagesPerSecond = 200
+	for _, o := range opts {
+		o(&cfg)
+	}
 	var log *slog.Logger
 	if os.Getenv("E2E_LOG") == "" {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))

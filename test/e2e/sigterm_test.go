@@ -28,7 +28,7 @@ func buildServer(t *testing.T, ctx context.Context) string {
 // runBinary starts the real server on a free port with data dir and returns its base URL.
 func runBinary(t *testing.T, ctx context.Context, bin, data string) (string, *exec.Cmd) {
 	t.Helper()
-	cmd := exec.CommandContext(ctx, bin, "--listen", "127.0.0.1:0", "--data", data)
+	cmd := exec.CommandContext(ctx, bin, "--listen", "127.0.0.1:0", "--data", data, "--sip", "127.0.0.1:0")
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -1,0 +1,31 @@
+package app
+
+import (
+	"fmt"
+	"log/slog"
+
+	"github.com/contactcenter/vcc/gateway"
+)
+
+// startGateway starts the SIP gateway when cfg enables it (nil, nil when sip.listen is off).
+func startGateway(cfg SIPConfig, log *slog.Logger) (*gateway.Gateway, error) {
+	if !cfg.Enabled() {
+		return nil, nil
+	}
+	gw, err := gateway.New(gateway.Config{
+		Listen: cfg.Listen, Transports: cfg.Transports, Host: cfg.Host,
+		RTPIP: cfg.RTP.IP, RTPPortMin: cfg.RTP.PortMin, RTPPortMax: cfg.RTP.PortMax, RTPTimeout: cfg.RTP.Timeout,
+		Numbers: cfg.Inbound.Numbers, Allow: cfg.Inbound.Allow,
+		Trunk: gateway.Trunk{URI: cfg.Trunk.URI, Username: cfg.Trunk.Username, Password: cfg.Trunk.Password, CallerID: cfg.Trunk.CallerID},
+	}, gateway.WithLogger(log.With("component", "sip")))
+	if err != nil {
+		return nil, fmt.Errorf("sip gateway: %w", err)
+	}
+	return gw, nil
+}
+
+func closeGateway(gw *gateway.Gateway) {
+	if gw != nil {
+		_ = gw.Close()
+	}
+}
