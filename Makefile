@@ -29,6 +29,7 @@ fuzz:
 	$(GO) test ./signaling -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME)
 	$(GO) test ./signaling -run '^$$' -fuzz FuzzCommandData -fuzztime $(FUZZTIME)
 	$(GO) test ./media/moh -run '^$$' -fuzz FuzzReadOgg -fuzztime $(FUZZTIME)
+	$(GO) test ./gateway -run '^$$' -fuzz FuzzSDP -fuzztime $(FUZZTIME)
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./media/... ./signaling ./call ./store ./mcu/...

@@ -8,8 +8,8 @@ command -v go >/dev/null || { echo "deps: Go 1.26+ is required: https://go.dev/d
 command -v chromium >/dev/null || need+=(chromium)
 command -v gcc >/dev/null || need+=(gcc)
 command -v pkg-config >/dev/null || need+=(pkg-config)
-# cgo codec libraries for the MCU and the gateway (media/vp8, media/audio).
-for pkg in libvpx-dev libopus-dev libopusfile-dev libyuv-dev; do
+# cgo codec libraries for the MCU and the gateway (media/vp8, media/audio); sipp for test/e2e/sip_test.go.
+for pkg in libvpx-dev libopus-dev libopusfile-dev libyuv-dev sip-tester; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 
