@@ -49,16 +49,24 @@ type queued struct {
 	ep    call.Endpoint
 }
 
+// fakeQueue is a center that queues everyone, except that a user id is in one call at a time.
 type fakeQueue struct {
 	got chan queued
-	err error
+	mu  sync.Mutex
+	in  map[string]bool
 }
 
-func newFakeQueue() *fakeQueue { return &fakeQueue{got: make(chan queued, 4)} }
+func newFakeQueue() *fakeQueue { return &fakeQueue{got: make(chan queued, 4), in: map[string]bool{}} }
 
 func (f *fakeQueue) Enqueue(_ context.Context, u call.UserRef, q string, ep call.Endpoint, _ call.Notifier) (call.CallID, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.in[u.ID] {
+		return "", fmt.Errorf("%w: already in a call", call.ErrInvalidState)
+	}
+	f.in[u.ID] = true
 	f.got <- queued{user: u, queue: q, ep: ep}
-	return "c1", f.err
+	return "c1", nil
 }
 
 // sipPeer is a SIP user agent for tests: a phone calling in, or a trunk being called.

@@ -3,6 +3,7 @@ package gateway
 import (
 	"bufio"
 	"context"
+	"errors"
 	"strings"
 	"time"
 
@@ -93,6 +94,13 @@ func (g *Gateway) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	defer cancel()
 	u := call.UserRef{ID: "tel:" + caller, Name: caller, Role: call.Customer}
 	id, err := q.Enqueue(ctx, u, queue, leg, legNotifier{leg})
+	if errors.Is(err, call.ErrInvalidState) {
+		// The same number is in a call already (two lines of one company, withheld numbers):
+		// this call's party gets an id of its own; agents still see the number as its name.
+		u.ID += "~" + randHex(3)
+		leg.setID(call.PartyID(u.ID))
+		id, err = q.Enqueue(ctx, u, queue, leg, legNotifier{leg})
+	}
 	if err != nil {
 		log.Warn("inbound call could not be queued", "err", err)
 		leg.terminate(err, true)

@@ -286,3 +286,27 @@ func readRTP(c *net.UDPConn, f func(*rtp.Header, []byte)) {
 		}
 	}
 }
+
+// Two calls from one number (or two withheld numbers) at once are two parties: the second gets an
+// id of its own, with the number as its name.
+func TestInboundSameNumberTwice(t *testing.T) {
+	q := newFakeQueue()
+	gw := startGateway(t, Config{}, q)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var ids []string
+	for range 2 {
+		phone := newSIPPeer(t, "anonymous")
+		if _, err := phone.invite(ctx, gw, "1", phoneSDP(rtpSocket(t).LocalAddr().(*net.UDPAddr).Port, "sendrecv")); err != nil {
+			t.Fatal(err)
+		}
+		got := <-q.got
+		if got.user.Name != "anonymous" || string(got.ep.ID()) != got.user.ID {
+			t.Fatalf("queued %+v as %s", got.user, got.ep.ID())
+		}
+		ids = append(ids, got.user.ID)
+	}
+	if ids[0] != "tel:anonymous" || !strings.HasPrefix(ids[1], "tel:anonymous~") {
+		t.Fatalf("party ids %v", ids)
+	}
+}

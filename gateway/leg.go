@@ -120,6 +120,12 @@ func (l *Leg) setRemote(a netip.AddrPort) {
 	l.remote.Store(&a)
 }
 
+// setID renames the party before the leg is handed to a call (nothing reads it concurrently yet).
+func (l *Leg) setID(id call.PartyID) {
+	l.id = id
+	l.src.party = string(id)
+}
+
 // answer is our SDP answering the phone's description sd.
 func (l *Leg) answer(sd *SessionDesc) []byte {
 	l.mu.Lock()
