@@ -336,7 +336,10 @@ func (c *Center) Enqueue(ctx context.Context, u UserRef, queueName string, ep En
 			return err
 		}
 		id = e.loop.id
-		if err := e.loop.submit(ctx, Join{Party: Party{User: u, As: AsCustomer, Audio: true, Video: true, JoinedAt: c.clock.Now()}}, &leg{ep: ep, n: n}); err != nil {
+		// A phone (an endpoint with a keypad) is audio only and shown by its number (R21).
+		_, phone := ep.(DigitReceiver)
+		cust := Party{User: u, As: AsCustomer, Audio: true, Video: !phone, Phone: phone, JoinedAt: c.clock.Now()}
+		if err := e.loop.submit(ctx, Join{Party: cust}, &leg{ep: ep, n: n}); err != nil {
 			_ = e.loop.submit(context.Background(), End{Reason: ReasonMediaFailed}, nil)
 			return err
 		}

@@ -175,6 +175,10 @@ func (l *loop) apply(e Effect) {
 			return
 		}
 		go l.watch(e.Party, lg.ep)
+		if dr, ok := lg.ep.(DigitReceiver); ok {
+			party := e.Party
+			dr.OnDigit(func(d rune) { l.post(PhoneDigit{Party: party, Digit: d}) })
+		}
 	case LeaveRoom:
 		lg := l.legs[e.Party]
 		if lg == nil {
@@ -196,6 +200,22 @@ func (l *loop) apply(e Effect) {
 		}
 	case SwitchMedia:
 		l.switchRoom(e.To)
+	case TellStaff:
+		for id, lg := range l.legs {
+			if p, ok := l.state.party(id); (ok && p.IsAgent()) || (!ok && l.isSupervisor(id)) {
+				lg.n.Notify(e.Event)
+			}
+		}
+	case PlayDigits:
+		lg := l.legs[e.To]
+		if lg == nil {
+			return
+		}
+		if ds, ok := lg.ep.(DigitSender); ok {
+			if err := ds.SendDigits(e.Digits); err != nil {
+				l.log.Warn("digits not played", "party", e.To, "err", err)
+			}
+		}
 	case Ring:
 		l.hooks.ring(l.id, e)
 	case CancelRing:

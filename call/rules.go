@@ -127,6 +127,10 @@ func decide(s State, cmd Command, dry bool) (State, []Effect, error) {
 		err = r.recording(c)
 	case AddTag:
 		err = r.tag(c)
+	case PhoneDigit:
+		err = r.phoneDigit(c)
+	case SendDigits:
+		err = r.sendDigits(c)
 	default:
 		err = fmt.Errorf("%w: unknown command %T", ErrInvalidState, cmd)
 	}

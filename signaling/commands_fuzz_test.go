@@ -12,7 +12,7 @@ import (
 func FuzzCommandData(f *testing.F) {
 	for _, s := range []string{
 		`{"kind":"queue","target":"general"}`, `{"kind":"agent","target":"agent2","transfer":true}`,
-		`{"party":"guest-1"}`, `{"on":true}`, `{"on":null}`, `{"layout":"max_customer"}`, `{"text":"refund promised"}`,
+		`{"party":"guest-1"}`, `{"on":true}`, `{"on":null}`, `{"layout":"max_customer"}`, `{"text":"refund promised"}`, `{"to":"tel:+100","digits":"12#"}`,
 		`{"due":"2026-11-22T09:30:00Z","queue":"general","customer":"c1","reason":"call back"}`, `{"by":"someone-else"}`,
 		`null`, `[]`, `"x"`, `{"kind":1}`,
 	} {
@@ -24,6 +24,7 @@ func FuzzCommandData(f *testing.F) {
 		func(by string, raw json.RawMessage) error { return checkActor(holdCmd(false), by, raw) },
 		func(by string, raw json.RawMessage) error { return checkActor(layoutCmd, by, raw) },
 		func(by string, raw json.RawMessage) error { return checkActor(tagCmd, by, raw) },
+		func(by string, raw json.RawMessage) error { return checkActor(dtmfCmd, by, raw) },
 		func(by string, raw json.RawMessage) error {
 			var m callbackMsg
 			if err := decodeData(raw, &m); err != nil {
@@ -60,6 +61,8 @@ func checkActor(build func(call.PartyID, json.RawMessage) (call.Command, error),
 	case call.SetLayout:
 		actor = c.By
 	case call.AddTag:
+		actor = c.By
+	case call.SendDigits:
 		actor = c.By
 	}
 	if actor != call.PartyID(by) {

@@ -95,6 +95,12 @@ func encodeEvent(ev call.Event) (string, any) {
 			m.Consult = &consultMsg{Kind: string(c.Target.Kind), Target: c.Target.ID, Transfer: c.Transfer, Helper: string(c.Helper), Ringing: c.Helper == ""}
 		}
 		return "call_state", m
+	case call.DigitKeyed:
+		return "dtmf", struct {
+			CallID string `json:"call_id"`
+			From   string `json:"from"`
+			Digit  string `json:"digit"`
+		}{string(e.CallID), string(e.From), string(e.Digit)}
 	case call.CallEnded:
 		return "call_ended", struct {
 			CallID string `json:"call_id"`

@@ -34,6 +34,7 @@ func callControls() map[string]handler {
 		"record":            {parties, control(onOffCmd(func(by call.PartyID, on bool) call.Command { return call.SetRecording{By: by, On: on} }))},
 		"layout":            {parties, control(layoutCmd)},
 		"tag":               {parties, control(tagCmd)},
+		"dtmf":              {agents, control(dtmfCmd)},
 		"wrapup":            {agents, handleWrapup},
 		"dial":              {agents, handleDial},
 		"monitor":           {supervisors, handleMonitor},
@@ -313,4 +314,15 @@ func handleCallbackCancel(s *session, ctx context.Context, data json.RawMessage)
 		return err
 	}
 	return s.srv.center.CancelCallback(ctx, s.user, m.ID)
+}
+
+func dtmfCmd(by call.PartyID, data json.RawMessage) (call.Command, error) {
+	var m struct {
+		To     string `json:"to"`
+		Digits string `json:"digits"`
+	}
+	if err := decodeData(data, &m); err != nil {
+		return nil, err
+	}
+	return call.SendDigits{By: by, To: call.PartyID(m.To), Digits: m.Digits}, nil
 }
