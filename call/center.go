@@ -473,6 +473,10 @@ func (c *Center) ended(ended CallEnded, parties []Party, seq int) {
 	}
 	delete(c.byCall, ended.CallID)
 	c.unqueue(e)
+	if e.dialCancel != nil {
+		e.dialCancel() // a number still ringing for this call (consult or transfer) stops ringing
+		e.dialCancel = nil
+	}
 	for _, id := range []string{e.offered, e.consult} {
 		if a := c.agents[id]; a != nil && a.offer != nil && a.offer.call == ended.CallID {
 			reason := "customer_left" // the customer gave up while the call rang

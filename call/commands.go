@@ -32,6 +32,8 @@ type (
 	}
 	// ConsultFailed reports that the target declined, did not answer or could not be reached.
 	ConsultFailed struct{ Outcome string }
+	// TransferFailed: the number a customer was blindly transferred to did not answer (R17).
+	TransferFailed struct{ Outcome string }
 	// CancelConsult drops the helper (or stops the ringing) and resumes the customer (R9, R18).
 	CancelConsult struct{ By PartyID }
 	// StartConference joins the customer, the agent and the helper (R9).
@@ -94,6 +96,7 @@ func (Hold) command()             {}
 func (Resume) command()           {}
 func (ScreenShare) command()      {}
 func (SetLayout) command()        {}
+func (TransferFailed) command()   {}
 func (Monitor) command()          {}
 func (StopMonitor) command()      {}
 func (SetRecording) command()     {}

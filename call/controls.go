@@ -222,6 +222,14 @@ func (c *Center) requeue(id CallID, t Target) {
 	case TargetAgent:
 		e.only = t.ID
 	case TargetNumber:
+		if c.dialer != nil {
+			// R17 to a number: the customer waits (hearing music) while the number rings, and is
+			// joined with whoever answers; if nobody does, TransferFailed puts them back in their
+			// queue rather than leave them waiting for a phone that will not answer.
+			e.waiting = false
+			e.dialCancel = c.dialInto(e.loop, t.ID, AsParticipant, func(err error) Command { return TransferFailed{Outcome: err.Error()} })
+			return
+		}
 		c.log.Warn("blind transfer to a number needs the SIP gateway", "call", id)
 		return
 	}

@@ -108,3 +108,4 @@ func TestDigitsThroughTheCall(t *testing.T) {
 		t.Fatalf("phone played %v", phone.played)
 	}
 }
+

@@ -103,6 +103,8 @@ func decide(s State, cmd Command, dry bool) (State, []Effect, error) {
 		err = r.consult(c)
 	case ConsultFailed:
 		err = r.consultFailed(c)
+	case TransferFailed:
+		err = r.transferFailed(c)
 	case CancelConsult:
 		err = r.cancelConsult(c)
 	case StartConference:

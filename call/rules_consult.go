@@ -72,6 +72,19 @@ func (r *rules) consultFailed(c ConsultFailed) error {
 	return nil
 }
 
+// transferFailed puts a customer whose blind transfer to a number failed back in the call's queue:
+// the transfer cannot be undone (R17), but the customer is not left waiting for nobody.
+func (r *rules) transferFailed(c TransferFailed) error {
+	if r.s.Transfer == nil || r.s.Transfer.Kind != TargetNumber || r.s.Phase != PhaseQueued {
+		return fmt.Errorf("%w: no transfer to a number is ringing", ErrInvalidState)
+	}
+	back := Target{Kind: TargetQueue, ID: r.s.Queue}
+	r.s.Transfer = &back
+	r.log(RecTransferFailed, "", "system", "outcome", c.Outcome, "requeued", r.s.Queue)
+	r.emit(Requeue{Target: back}, Publish{Note: "transfer_failed: " + c.Outcome})
+	return nil
+}
+
 func (r *rules) cancelConsult(c CancelConsult) error {
 	if _, err := r.controller(c.By); err != nil {
 		return err

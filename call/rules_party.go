@@ -32,7 +32,10 @@ func (r *rules) join(c Join) error {
 		}
 		// A direct call between agents (R29) has no customer: its callee joins as conferenced agent.
 		direct := r.s.count(AsCustomer) == 0 && r.s.Phase != PhaseConnected
-		if !direct && (r.s.Consult == nil || r.s.Consult.Helper != "") {
+		// R17: the number a customer was blindly transferred to answers.
+		transfer := p.As == AsParticipant && p.Phone && r.s.Transfer != nil && r.s.Transfer.Kind == TargetNumber &&
+			id == PartyID("tel:"+r.s.Transfer.ID)
+		if !direct && !transfer && (r.s.Consult == nil || r.s.Consult.Helper != "") {
 			return fmt.Errorf("%w: nobody is being consulted in call %s", ErrInvalidState, r.s.ID)
 		}
 		if r.s.Assist {
@@ -41,8 +44,11 @@ func (r *rules) join(c Join) error {
 		if len(r.s.Parties) >= MaxParties {
 			return ErrConferenceFull // R10
 		}
-		if !direct {
+		if !direct && !transfer {
 			r.s.Consult.Helper = id
+		}
+		if transfer {
+			r.s.Phase, r.s.Transfer = PhaseConnected, nil
 		}
 	default:
 		return fmt.Errorf("%w: a %s cannot be a party", ErrForbidden, p.User.Role)

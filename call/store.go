@@ -34,6 +34,7 @@ const (
 	RecWrapupAssist      = "wrapup_assist"      // the customer left, agents remain (R14)
 	RecWrapup            = "wrapup"             // Actor: agent; Data: reason
 	RecRecording         = "recording"          // Data: state (started|stopped), automatic (true|false)
+	RecTransferFailed    = "transfer_failed"    // Data: outcome, requeued (R17 to a number nobody answered)
 	RecDigitsSent        = "dtmf_sent"          // Data: to, count (never the digits: PCI)
 	RecRecordingFile     = "recording_file"     // Data: file (relative to the recordings directory), media, part
 	RecTag               = "tag"                // Data: text
