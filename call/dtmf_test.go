@@ -108,4 +108,3 @@ func TestDigitsThroughTheCall(t *testing.T) {
 		t.Fatalf("phone played %v", phone.played)
 	}
 }
-
