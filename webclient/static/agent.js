@@ -497,6 +497,31 @@ client.addEventListener('wrapup_started', ({ detail }) => {
 client.addEventListener('callbacks', renderCallbacks);
 client.addEventListener('welcome', () => { attempt(() => client.listCallbacks()); });
 client.addEventListener('ws_state', ({ detail }) => { if (detail.state === 'closed') { hideOffer(); hideWrapup(); } });
+// DTMF: a keypad for the call's phone parties, and the digits they key (shown, never stored).
+let keyed = '';
+client.addEventListener('dtmf', ({ detail }) => {
+  keyed = (keyed + detail.digit).slice(-32);
+  $('dtmf-heard').textContent = `${detail.from} keyed ${keyed}`;
+  window.vccState.dtmf = keyed;
+});
+client.addEventListener('call_state', ({ detail }) => {
+  const phones = (detail.parties || []).filter((p) => p.phone);
+  const box = $('dtmf-form');
+  box.hidden = !phones.length || detail.state !== 'connected';
+  const sel = $('dtmf-to');
+  const want = phones.map((p) => p.id).join(',');
+  if (sel.dataset.ids !== want) {
+    sel.replaceChildren(...phones.map((p) => new Option(p.name || p.id, p.id)));
+    sel.dataset.ids = want;
+  }
+});
+client.addEventListener('call_ended', () => { keyed = ''; $('dtmf-heard').textContent = ''; });
+$('dtmf-form').addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  const digits = $('dtmf-digits').value.trim();
+  attempt(() => client.dtmf($('dtmf-to').value, digits).then(() => { $('dtmf-digits').value = ''; }));
+});
+
 for (const type of ['ws_state', 'welcome', 'agent_state', 'call_state', 'call_ended', 'wrapup_started',
   'screen_share', 'local_media']) {
   client.addEventListener(type, render);

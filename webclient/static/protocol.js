@@ -233,6 +233,9 @@ export class VccClient extends EventTarget {
   record(on) { return this.request('record', { on: !!on }); }
   /** Adds a tag to the recording (R26: only while recording). */
   tag(text) { return this.request('tag', { text: String(text ?? '') }); }
+
+  /** Keys digits (0-9 * # A-D) to a phone party of the call, e.g. an external IVR. */
+  dtmf(to, digits) { return this.request('dtmf', { to, digits: String(digits ?? '') }); }
   /** Ends wrap-up with one of the queue's reasons (R2, R27). */
   async wrapup(reason) {
     await this.request('wrapup', { reason });
