@@ -1,7 +1,6 @@
 package mcu
 
 import (
-	"slices"
 	"strconv"
 	"strings"
 
@@ -112,24 +111,11 @@ func (r *Room) outputID() string {
 	return "mcu-" + string(r.id) + "-" + itoa(r.nextOut)
 }
 
-// attach makes m receive exactly want. Detaching first lets the endpoint reuse the freed track for
-// the replacement (a new picture for a new layout, music for the mix) without renegotiating.
+// attach makes m receive exactly want.
 func (r *Room) attach(id call.PartyID, m *member, want []media.Source) {
-	for src := range m.attached {
-		if !slices.Contains(want, src) {
-			m.ep.Detach(src)
-			delete(m.attached, src)
-		}
-	}
-	for _, src := range want {
-		if m.attached[src] {
-			continue
-		}
-		if err := m.ep.Attach(src); err != nil {
-			r.log.Warn("attach failed", "party", id, "source", src.ID(), "err", err)
-			continue
-		}
-		m.attached[src] = true
+	_, refused := call.Reattach(m.ep, m.attached, want)
+	for src, err := range refused {
+		r.log.Warn("attach failed", "party", id, "source", src.ID(), "err", err)
 	}
 }
 

@@ -139,27 +139,11 @@ func (r *Room) reconcileLocked() {
 		if r.music != nil && r.routing != nil && r.routing[id].Music {
 			want = append(want, r.music)
 		}
-		wanted := make(map[media.Source]bool, len(want))
-		for _, src := range want {
-			wanted[src] = true
+		added, refused := call.Reattach(m.ep, m.attached, want)
+		for src, err := range refused {
+			r.log.Warn("attach failed", "party", id, "source", src.ID(), "err", err)
 		}
-		// Detach first, so a track freed by one source can carry its replacement without a
-		// renegotiation (the agent's voice replaced by music on hold).
-		for src := range m.attached {
-			if !wanted[src] {
-				m.ep.Detach(src)
-				delete(m.attached, src)
-			}
-		}
-		for _, src := range want {
-			if m.attached[src] {
-				continue
-			}
-			if err := m.ep.Attach(src); err != nil {
-				r.log.Warn("attach failed", "party", id, "source", src.ID(), "err", err)
-				continue
-			}
-			m.attached[src] = true
+		for _, src := range added {
 			if src.Kind() == media.Video {
 				src.RequestKeyframe() // the new viewer can decode at once
 			}

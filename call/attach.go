@@ -1,0 +1,35 @@
+package call
+
+import "github.com/contactcenter/vcc/media"
+
+// Reattach makes ep receive exactly want, given what it receives now (attached, updated in place),
+// and returns the sources ep refused. It detaches first, so that a track freed by one source can
+// carry its replacement without a renegotiation (a voice replaced by music on hold, a camera by a
+// composite). Both media rooms use it.
+func Reattach(ep Endpoint, attached map[media.Source]bool, want []media.Source) (added []media.Source, refused map[media.Source]error) {
+	wanted := make(map[media.Source]bool, len(want))
+	for _, src := range want {
+		wanted[src] = true
+	}
+	for src := range attached {
+		if !wanted[src] {
+			ep.Detach(src)
+			delete(attached, src)
+		}
+	}
+	for _, src := range want {
+		if attached[src] {
+			continue
+		}
+		if err := ep.Attach(src); err != nil {
+			if refused == nil {
+				refused = map[media.Source]error{}
+			}
+			refused[src] = err
+			continue
+		}
+		attached[src] = true
+		added = append(added, src)
+	}
+	return added, refused
+}
