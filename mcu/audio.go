@@ -81,6 +81,7 @@ func (a *audioIn) close() { a.src.RemoveSink(a) }
 // voice is one member as the audio clock sees it: a snapshot rebuilt by the room on every change,
 // so the clock never touches the room's maps.
 type voice struct {
+	id    string
 	in    *audioIn // nil: the member sends no audio
 	heard bool     // its audio goes into the mix (not on hold, not a silent monitor)
 	*mixOut

@@ -75,6 +75,8 @@ func (r *Room) audioClock() {
 		r.audio.ticks.Add(1)
 		vs := r.voices.Load()
 		speaking := 0
+		var loudest *voice
+		var loudestE int64
 		for _, v := range vs.list {
 			v.speaking = false
 			if v.in == nil {
@@ -85,8 +87,12 @@ func (r *Room) audioClock() {
 			if pcm == nil || !v.heard {
 				continue
 			}
-			if loud(pcm) {
+			e := energy(pcm)
+			if e > int64(len(pcm))*speechRMS*speechRMS {
 				v.hang = hangTicks
+				if e > loudestE {
+					loudest, loudestE = v, e
+				}
 			} else if v.hang > 0 {
 				v.hang--
 			}
@@ -96,6 +102,7 @@ func (r *Room) audioClock() {
 				speaking++
 			}
 		}
+		r.noteSpeaker(vs, loudest)
 		if speaking == 0 {
 			continue
 		}
@@ -136,13 +143,42 @@ func (r *Room) audioClock() {
 	}
 }
 
-// loud reports whether a frame has speech-level energy.
-func loud(pcm []int16) bool {
+// energy is a frame's sum of squares.
+func energy(pcm []int16) int64 {
 	var sum int64
 	for _, s := range pcm {
 		sum += int64(s) * int64(s)
 	}
-	return sum > int64(len(pcm))*speechRMS*speechRMS
+	return sum
+}
+
+// noteSpeaker keeps the active speaker: whoever holds the floor keeps it while still speaking
+// (within the hangover), so that the border does not flicker between two people talking at once;
+// when they stop, the loudest speaker now takes it. The room is woken to redraw when it changes.
+func (r *Room) noteSpeaker(vs *voices, loudest *voice) {
+	cur := r.speaker.Load()
+	if cur != nil {
+		if v := vs.byID[*cur]; v != nil && v.speaking {
+			return
+		}
+	}
+	var next *string
+	if loudest != nil {
+		id := loudest.id
+		next = &id
+	}
+	if (cur == nil) != (next == nil) || (cur != nil && *cur != *next) {
+		r.speaker.Store(next)
+		r.wake()
+	}
+}
+
+// activeSpeaker is the party holding the floor, "" for none.
+func (r *Room) activeSpeaker() string {
+	if p := r.speaker.Load(); p != nil {
+		return *p
+	}
+	return ""
 }
 
 func hasVoice(vs *voices) bool {

@@ -61,7 +61,7 @@ func BenchmarkPictureFrame(b *testing.B) {
 					in.front.Y[(n*8+i*40)%(640*480)] ^= 0xff
 					in.seq.Add(1)
 				}
-				if err := c.frame(start.Add(time.Duration(n)*33*time.Millisecond), start); err != nil {
+				if err := c.frame(start.Add(time.Duration(n)*33*time.Millisecond), start, ""); err != nil {
 					b.Fatal(err)
 				}
 			}

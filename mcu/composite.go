@@ -38,7 +38,8 @@ type composite struct {
 	lastKey time.Time
 	frames  uint64
 
-	kbps     int // the encoder's target now
+	speaker  string // whose tile is framed as the active speaker
+	kbps     int    // the encoder's target now
 	lastRate time.Time
 }
 
@@ -96,11 +97,16 @@ func (c *composite) bind(r *Room) {
 
 // frame composes and sends one frame if anyone watches and something changed (or a keyframe is
 // due): a still picture (plates only, or paused senders) costs nothing after its first frame.
-func (c *composite) frame(now time.Time, start time.Time) error {
+func (c *composite) frame(now time.Time, start time.Time, speaker string) error {
 	if !c.out.watched() {
 		return nil
 	}
-	changed := c.dirty
+	// The speaker border is for conferences: in a two-party picture it is obvious who talks.
+	if len(c.pic.Tiles) < 3 {
+		speaker = ""
+	}
+	changed := c.dirty || speaker != c.speaker
+	c.speaker = speaker
 	for i, in := range c.srcs {
 		if in != nil {
 			if n := in.seq.Load(); n != c.seen[i] {
@@ -158,7 +164,8 @@ func (c *composite) followViewers(now time.Time) {
 // compose draws the canvas, holding each shown input's lock only while its picture is scaled.
 func (c *composite) compose() error {
 	for i := range c.tiles {
-		c.tiles[i] = compose.Tile{Rect: c.rects[i], Plate: c.plates[i]}
+		t := c.pic.Tiles[i]
+		c.tiles[i] = compose.Tile{Rect: c.rects[i], Plate: c.plates[i], Speaking: !t.Screen && string(t.Party) == c.speaker && c.speaker != ""}
 		if in := c.srcs[i]; in != nil {
 			in.mu.Lock()
 			c.tiles[i].Src = in.picture()

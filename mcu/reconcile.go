@@ -64,7 +64,7 @@ func (r *Room) reconcile() {
 	for _, id := range r.order {
 		m := r.members[id]
 		// A fresh voice per snapshot: the audio clock may still be reading the previous one.
-		v := &voice{in: m.voice, heard: heard[id], mixOut: m.mix}
+		v := &voice{id: string(id), in: m.voice, heard: heard[id], mixOut: m.mix}
 		vs.list = append(vs.list, v)
 		vs.byID[string(id)] = v
 	}

@@ -82,8 +82,9 @@ type Room struct {
 	audioDone chan struct{}
 	closeOnce sync.Once
 
-	voices atomic.Pointer[voices] // read by the audio clock
-	audio  audioStats
+	voices  atomic.Pointer[voices] // read by the audio clock
+	speaker atomic.Pointer[string] // the active speaker, set by the audio clock
+	audio   audioStats
 
 	// Owned by the room goroutine.
 	members map[call.PartyID]*member
@@ -346,7 +347,7 @@ func (r *Room) wake() {
 func (r *Room) videoFrame(now time.Time) {
 	for _, c := range r.comps {
 		before := c.frames
-		if err := c.frame(now, r.start); err != nil {
+		if err := c.frame(now, r.start, r.activeSpeaker()); err != nil {
 			r.stats.EncodeErrors++
 			if r.stats.EncodeErrors == 1 || r.stats.EncodeErrors%1000 == 0 {
 				r.log.Warn("composite frame failed", "layout", c.pic.Layout, "err", err, "count", r.stats.EncodeErrors)

@@ -283,3 +283,40 @@ func TestSilentListenersShareOneEncoding(t *testing.T) {
 		t.Errorf("%d shared packets over %d ticks: the silent listeners did not share", s.AudioShared, s.AudioMixes)
 	}
 }
+
+// The active speaker's tile is framed: the talker's, not the silent parties'.
+func TestActiveSpeakerBorder(t *testing.T) {
+	r, err := New("c3", nil, WithConfig(Config{Width: testW, Height: testH, FPS: 15}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	quiet1, talker, quiet2 := newParty(t, "ann", red, 0), newParty(t, "zoe", green, 700), newParty(t, "amy", blue, 0)
+	t.Cleanup(func() { r.Close() })
+	for _, p := range []*party{quiet1, talker, quiet2} {
+		if err := r.Join(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rects := compose.Tiles(compose.LayoutEqual, 3, -1, testW, testH)
+	edge := func(i int) (int, int) {
+		// The 320x240 (4:3) camera letterboxed in its tile: its left edge, half way down.
+		rc := rects[i]
+		w := rc.H * 4 / 3 &^ 1
+		if w > rc.W {
+			w = rc.W
+		}
+		return rc.X + (rc.W-w)/2 + 1, rc.Y + rc.H/2
+	}
+	amber := colour{250, 180, 0}
+	eventually(t, "zoe's tile framed as the speaker", 10*time.Second, func() bool {
+		x, y := edge(1)
+		c, ok := quiet1.video.at(x, y)
+		return ok && near(c, amber)
+	}, quiet1.video.changed)
+	for _, i := range []int{0, 2} {
+		x, y := edge(i)
+		if c, _ := quiet1.video.at(x, y); near(c, amber) {
+			t.Errorf("silent party %d's tile is framed too", i)
+		}
+	}
+}

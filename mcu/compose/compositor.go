@@ -24,6 +24,9 @@ type Tile struct {
 	// Plate is shown when Src is nil: the party's name or number, rendered once by RenderPlate. When
 	// nil too the tile is a plain grey block, so that the party still has a visible place.
 	Plate *frame.I420
+	// Speaking draws a border around the tile's picture: the active speaker, so that viewers of a
+	// conference see at a glance who talks.
+	Speaking bool
 }
 
 // Compositor composes frames of one canvas size. It holds no per-frame state, so one Compositor may
@@ -31,6 +34,7 @@ type Tile struct {
 type Compositor struct {
 	width, height int
 	bg, empty     [3]uint8 // Y, U, V
+	speaker       [3]uint8
 }
 
 // New returns a Compositor for a Width x Height canvas.
@@ -43,6 +47,7 @@ func New(cfg Config) (*Compositor, error) {
 	// light enough to tell a party without video or plate from no party.
 	c.bg[0], c.bg[1], c.bg[2] = frame.RGBToYUV(16, 18, 22)
 	c.empty[0], c.empty[1], c.empty[2] = frame.RGBToYUV(60, 66, 78)
+	c.speaker[0], c.speaker[1], c.speaker[2] = frame.RGBToYUV(250, 180, 0) // amber: no camera's usual colour
 	return c, nil
 }
 
@@ -67,16 +72,36 @@ func (c *Compositor) Compose(dst *frame.I420, tiles []Tile) error {
 		if !c.usable(t.Rect) {
 			continue
 		}
+		drawn := t.Rect
 		switch {
 		case t.Src.Valid():
-			scaleInto(dst, letterbox(t.Rect, t.Src.Width, t.Src.Height), t.Src)
+			drawn = letterbox(t.Rect, t.Src.Width, t.Src.Height)
+			scaleInto(dst, drawn, t.Src)
 		case t.Plate.Valid():
-			scaleInto(dst, letterbox(t.Rect, t.Plate.Width, t.Plate.Height), t.Plate)
+			drawn = letterbox(t.Rect, t.Plate.Width, t.Plate.Height)
+			scaleInto(dst, drawn, t.Plate)
 		default:
 			fillRect(dst, t.Rect, c.empty[0], c.empty[1], c.empty[2])
 		}
+		if t.Speaking {
+			c.border(dst, drawn)
+		}
 	}
 	return nil
+}
+
+// borderWidth is the speaker border's thickness in pixels (even, so it stays on chroma samples).
+const borderWidth = 4
+
+// border frames r inside its edges.
+func (c *Compositor) border(dst *frame.I420, r Rect) {
+	if r.W < 4*borderWidth || r.H < 4*borderWidth {
+		return
+	}
+	b := borderWidth
+	for _, e := range []Rect{{r.X, r.Y, r.W, b}, {r.X, r.Y + r.H - b, r.W, b}, {r.X, r.Y, b, r.H}, {r.X + r.W - b, r.Y, b, r.H}} {
+		fillRect(dst, e, c.speaker[0], c.speaker[1], c.speaker[2])
+	}
 }
 
 // usable reports whether r is a non-empty, even-aligned rect inside the canvas: the bounds libyuv

@@ -208,3 +208,34 @@ func TestRenderPlate(t *testing.T) {
 		t.Errorf("fitText = %q", got)
 	}
 }
+
+// The active speaker's tile is framed in amber; the others are not, and the picture inside the
+// frame is untouched.
+func TestComposeSpeakerBorder(t *testing.T) {
+	const cw, ch = 1280, 720
+	c, err := New(Config{Width: cw, Height: ch})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := mustFrame(t, cw, ch)
+	tiles := solidTiles(t, LayoutEqual, 3, -1, cw, ch, [][2]int{{640, 480}})
+	tiles[1].Speaking = true
+	if err := c.Compose(dst, tiles); err != nil {
+		t.Fatal(err)
+	}
+	amber := [3]uint8{250, 180, 0}
+	for i, tl := range tiles {
+		r := letterbox(tl.Rect, 640, 480)
+		x, y := centre(r)
+		edge := at(dst, r.X+1, y)
+		if i == 1 && !near(t, edge, amber, 12) {
+			t.Errorf("speaker's tile edge = %v, want amber", edge)
+		}
+		if i != 1 && !near(t, edge, palette[i], 12) {
+			t.Errorf("tile %d edge = %v, want its own colour %v", i, edge, palette[i])
+		}
+		if got := at(dst, x, y); !near(t, got, palette[i], 4) {
+			t.Errorf("tile %d centre = %v, want %v", i, got, palette[i])
+		}
+	}
+}
