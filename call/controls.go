@@ -80,8 +80,11 @@ func (c *Center) toTarget(ctx context.Context, u UserRef, t Target, cmd Command)
 					return fmt.Errorf("%w: queue %q", ErrNotFound, t.ID)
 				}
 				return nil
-			case TargetNumber: // needs the gateway's outbound leg (the SIP issue)
-				return ErrNoGateway
+			case TargetNumber: // dialled by the gateway once the agent is released
+				if c.dialer == nil {
+					return ErrNoGateway
+				}
+				return nil
 			}
 		}
 		return c.reachable(t, u.ID)
