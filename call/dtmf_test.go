@@ -108,3 +108,29 @@ func TestDigitsThroughTheCall(t *testing.T) {
 		t.Fatalf("phone played %v", phone.played)
 	}
 }
+
+// A phone holding the call from its side is shown to everyone as remote_hold, without rerouting
+// (it is heard again the moment it resumes); a repeated report changes nothing.
+func TestRemoteHold(t *testing.T) {
+	s := conference(pAnn, pZoe, pPat)
+	next, fx, err := Next(s, RemoteHold{Party: "tel:+100", Held: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := next.party("tel:+100"); !p.RemoteHold || p.Held {
+		t.Fatalf("party after remote hold: %+v", p)
+	}
+	has(t, fx, lg(RecRemoteHold, "tel:+100", "participant", "held", "true"), Publish{})
+	for _, e := range fx {
+		if _, ok := e.(Reroute); ok {
+			t.Error("a remote hold rerouted the call")
+		}
+	}
+	if v := View(next, "zoe"); !v.Parties[2].RemoteHold {
+		t.Errorf("the agent is not shown the remote hold: %+v", v.Parties[2])
+	}
+	again, fx, err := Next(next, RemoteHold{Party: "tel:+100", Held: true})
+	if err != nil || len(fx) != 0 || !reflect.DeepEqual(again, next) {
+		t.Errorf("a repeated report: %v, effects %v", err, fx)
+	}
+}

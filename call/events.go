@@ -86,6 +86,8 @@ type PartyView struct {
 	Video bool
 	Held  bool
 	Phone bool
+	// RemoteHold: the party holds the call from its side (a phone on hold); it hears nothing.
+	RemoteHold bool
 }
 
 // SupervisorView is a supervisor as agents see them.

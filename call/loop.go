@@ -175,9 +175,12 @@ func (l *loop) apply(e Effect) {
 			return
 		}
 		go l.watch(e.Party, lg.ep)
+		party := e.Party
 		if dr, ok := lg.ep.(DigitReceiver); ok {
-			party := e.Party
 			dr.OnDigit(func(d rune) { l.post(PhoneDigit{Party: party, Digit: d}) })
+		}
+		if hr, ok := lg.ep.(HoldReporter); ok {
+			hr.OnRemoteHold(func(held bool) { l.post(RemoteHold{Party: party, Held: held}) })
 		}
 	case LeaveRoom:
 		lg := l.legs[e.Party]

@@ -133,6 +133,8 @@ func decide(s State, cmd Command, dry bool) (State, []Effect, error) {
 		err = r.phoneDigit(c)
 	case SendDigits:
 		err = r.sendDigits(c)
+	case RemoteHold:
+		err = r.remoteHold(c)
 	default:
 		err = fmt.Errorf("%w: unknown command %T", ErrInvalidState, cmd)
 	}

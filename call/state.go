@@ -66,6 +66,8 @@ type Party struct {
 	Held     bool
 	JoinedAt time.Time
 	Layout   string // the layout this party chose to view in an MCU call (R21); "" is equal
+	// RemoteHold: the party holds the call from its side (a phone's hold re-INVITE).
+	RemoteHold bool
 }
 
 // ID is the party's id.

@@ -35,6 +35,7 @@ const (
 	RecWrapup            = "wrapup"             // Actor: agent; Data: reason
 	RecRecording         = "recording"          // Data: state (started|stopped), automatic (true|false)
 	RecTransferFailed    = "transfer_failed"    // Data: outcome, requeued (R17 to a number nobody answered)
+	RecRemoteHold        = "remote_hold"        // Data: held (a phone holds the call from its side)
 	RecDigitsSent        = "dtmf_sent"          // Data: to, count (never the digits: PCI)
 	RecRecordingFile     = "recording_file"     // Data: file (relative to the recordings directory), media, part
 	RecTag               = "tag"                // Data: text

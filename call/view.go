@@ -20,7 +20,7 @@ func View(s State, v PartyID) CallState {
 	}
 	for _, q := range s.Parties {
 		cs.Parties = append(cs.Parties, PartyView{ID: q.ID(), Name: q.User.Name, Role: q.User.Role, As: q.As,
-			Audio: q.Audio, Video: q.Video, Held: q.Held, Phone: q.Phone})
+			Audio: q.Audio, Video: q.Video, Held: q.Held, Phone: q.Phone, RemoteHold: q.RemoteHold})
 	}
 	if seesSupervisors {
 		for _, w := range s.Supervisors {

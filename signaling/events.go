@@ -11,6 +11,8 @@ type partyMsg struct {
 	Video bool   `json:"video"`
 	Held  bool   `json:"held"`
 	Phone bool   `json:"phone,omitempty"`
+	// RemoteHold: the party holds the call from its side (a phone on hold).
+	RemoteHold bool `json:"remote_hold,omitempty"`
 }
 
 type consultMsg struct {
@@ -86,7 +88,7 @@ func encodeEvent(ev call.Event) (string, any) {
 			m.Actions = []string{}
 		}
 		for i, p := range e.Parties {
-			m.Parties[i] = partyMsg{ID: string(p.ID), Name: p.Name, Role: string(p.Role), As: string(p.As), Audio: p.Audio, Video: p.Video, Held: p.Held, Phone: p.Phone}
+			m.Parties[i] = partyMsg{ID: string(p.ID), Name: p.Name, Role: string(p.Role), As: string(p.As), Audio: p.Audio, Video: p.Video, Held: p.Held, Phone: p.Phone, RemoteHold: p.RemoteHold}
 		}
 		for _, w := range e.Supervisors {
 			m.Supervisors = append(m.Supervisors, supervisorMsg{ID: w.ID, Name: w.Name, Barge: w.Barge})
