@@ -470,6 +470,7 @@ export function asLabel(p) {
 function partyFlags(p, call) {
   return [
     p.held && 'on hold',
+    p.remote_hold && 'has put the call on hold',
     p.audio === false && 'muted',
     p.video === false && 'camera off',
     p.phone && 'phone',
