@@ -1,6 +1,7 @@
 package mcu
 
 import (
+	"sync"
 	"sync/atomic"
 
 	"github.com/pion/rtp"
@@ -14,16 +15,66 @@ import (
 const frameSamples = 960
 
 // audioIn is one party's voice: packets go into a jitter buffer on the network goroutine; the
-// room's audio clock pops, decodes (or conceals a loss) and hands the PCM to the mixer.
+// room's audio clock pops, decodes (or conceals a loss) and hands the PCM to the mixer. A source
+// that has its audio as PCM already (a phone leg) is taken as PCM instead: no Opus decode.
 type audioIn struct {
 	src  media.Source
 	jb   *audio.JitterBuffer
 	dec  *audio.OpusDecoder
 	pcm  []int16 // big enough for a 120 ms packet, the longest Opus allows
 	ssrc atomic.Uint32
+
+	raw *pcmQueue // set when the source gives PCM
+}
+
+// pcmQueue holds the few most recent PCM frames of a source paced by its own 20 ms clock, which
+// drifts against the room's: at most pcmDepth frames wait, older ones are dropped.
+type pcmQueue struct {
+	mu     sync.Mutex
+	frames [pcmDepth][frameSamples]int16
+	head   int // oldest
+	n      int
+	out    [frameSamples]int16
+}
+
+const pcmDepth = 3
+
+// WritePCM implements media.PCMSink.
+func (q *pcmQueue) WritePCM(pcm []int16) {
+	if len(pcm) != frameSamples {
+		return
+	}
+	q.mu.Lock()
+	if q.n == pcmDepth {
+		q.head = (q.head + 1) % pcmDepth
+		q.n--
+	}
+	copy(q.frames[(q.head+q.n)%pcmDepth][:], pcm)
+	q.n++
+	q.mu.Unlock()
+}
+
+// pop returns the oldest frame (valid until the next pop), or nil when none is waiting.
+func (q *pcmQueue) pop() []int16 {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.n == 0 {
+		return nil
+	}
+	copy(q.out[:], q.frames[q.head][:])
+	q.head = (q.head + 1) % pcmDepth
+	q.n--
+	return q.out[:]
 }
 
 func newAudioIn(src media.Source) (*audioIn, error) {
+	if ps, ok := src.(media.PCMSource); ok {
+		a := &audioIn{src: src, raw: &pcmQueue{}}
+		if err := ps.AddPCMSink(a.raw); err != nil {
+			return nil, err
+		}
+		return a, nil
+	}
 	jb, err := audio.NewJitterBuffer(audio.JitterConfig{})
 	if err != nil {
 		return nil, err
@@ -51,6 +102,9 @@ func (a *audioIn) WriteRTP(h *rtp.Header, payload []byte) error {
 // pull produces this tick's 20 ms of the party's voice, or nil when there is nothing to play (the
 // buffer is filling, or the party has been silent long enough to count as gone).
 func (a *audioIn) pull() []int16 {
+	if a.raw != nil {
+		return a.raw.pop()
+	}
 	payload, lost := a.jb.Pop()
 	n := 0
 	var err error
@@ -76,7 +130,13 @@ func (a *audioIn) pull() []int16 {
 	return a.pcm[:frameSamples]
 }
 
-func (a *audioIn) close() { a.src.RemoveSink(a) }
+func (a *audioIn) close() {
+	if a.raw != nil {
+		a.src.(media.PCMSource).RemovePCMSink(a.raw)
+		return
+	}
+	a.src.RemoveSink(a)
+}
 
 // voice is one member as the audio clock sees it: a snapshot rebuilt by the room on every change,
 // so the clock never touches the room's maps.

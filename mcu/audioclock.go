@@ -110,7 +110,11 @@ func (r *Room) audioClock() {
 		sharedReady := false
 		r.mixer.Mix(func(id string, mixMinus []int16) {
 			v := vs.byID[id]
-			if v == nil || !v.out.watched() {
+			if v == nil {
+				return
+			}
+			v.out.writePCM(mixMinus) // a phone leg takes the mix as it is
+			if !v.out.watched() {
 				return
 			}
 			var pkt []byte

@@ -59,3 +59,17 @@ type Feedback interface {
 	ReportLoss(s Sink, fractionLost uint8) // RTCP's 8-bit fraction: 256 = everything lost
 	ReportEstimate(s Sink, bps uint64)
 }
+
+// PCMSource is implemented by audio sources that also have their audio as 48 kHz mono PCM in 20 ms
+// frames of 960 samples (a phone leg, which decodes G.711 anyway). A mixer subscribes to the PCM and
+// skips an Opus decode; a phone leg receiving a mix takes the PCM and skips an Opus encode and decode.
+type PCMSource interface {
+	AddPCMSink(PCMSink) error
+	RemovePCMSink(PCMSink)
+}
+
+// PCMSink receives 20 ms of 48 kHz mono PCM. WritePCM must not retain pcm after it returns and must
+// not block.
+type PCMSink interface {
+	WritePCM(pcm []int16)
+}
