@@ -13,6 +13,7 @@ bindStatus(client);
 let token = '';
 vccState.records = [];
 vccState.timeline = [];
+vccState.recordings = [];
 
 const user = params.get('user');
 if (user) {
@@ -98,6 +99,36 @@ async function loadTimeline(id) {
     Object.entries(r.data || {}).map(([k, v]) => `${k}=${v}`).join(' '),
   ])));
   $('timeline-panel').hidden = false;
+  await loadRecordings(id);
+}
+
+// R26: a call's recordings, each downloaded with the bearer token (a plain link could not carry it).
+async function loadRecordings(id) {
+  const body = await fetchJSON(new URL(`/api/calls/${encodeURIComponent(id)}/recordings`, location.href), token);
+  const list = body?.recordings || [];
+  vccState.recordings = list;
+  $('recordings').replaceChildren(...list.map((r) => {
+    const li = document.createElement('li');
+    const btn = document.createElement('button');
+    btn.type = 'button';
+    btn.className = 'btn-recording';
+    btn.textContent = `Download ${r.file}`;
+    btn.addEventListener('click', () => attempt(() => download(r)));
+    li.append(btn, ` ${r.media} call, ${Math.round((r.size || 0) / 1024)} KiB${r.tags?.length ? `, tags: ${r.tags.join('; ')}` : ''}`);
+    return li;
+  }));
+  $('recordings-empty').hidden = list.length > 0;
+}
+
+async function download(r) {
+  const res = await fetch(new URL(r.url, location.href), { headers: { Authorization: `Bearer ${token}` } });
+  if (!res.ok) throw Object.assign(new Error(`download failed: HTTP ${res.status}`), { code: `http_${res.status}` });
+  const url = URL.createObjectURL(await res.blob());
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = r.file.replaceAll('/', '-');
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 60000);
 }
 
 // ---- rendering ----
