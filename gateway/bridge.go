@@ -73,6 +73,19 @@ func (u *upBridge) Push(seq uint16, ts uint32, payload []byte) error {
 // Reset starts a new stream (the phone's SSRC changed).
 func (u *upBridge) Reset() { u.jb.Reset() }
 
+// Skip releases one frame unplayed: nobody receives the phone's voice, but the buffer keeps
+// its pace, ready for when someone does.
+func (u *upBridge) Skip() { u.jb.Pop() }
+
+// Restart forgets the audio before a pause in the encoding (between Skips and Ticks): the next
+// frame is a fresh start, with no tail to conceal or resample.
+func (u *upBridge) Restart() {
+	u.heard, u.lost = false, 0
+	u.last = u.last[:0]
+	u.fifo = u.fifo[:0]
+	u.rs.Reset()
+}
+
 // Tick plays one 20 ms frame and returns an Opus packet when one is complete, nil when there is
 // nothing to send (the buffer is filling, or the phone is silent: on hold, or gone).
 func (u *upBridge) Tick() ([]byte, error) {

@@ -23,6 +23,13 @@ var (
 	// ErrNoPorts: no free RTP port in the configured range.
 	ErrNoPorts = errors.New("gateway: no free RTP port")
 
+	// ErrNoDTMF: SendDigits to a phone that did not offer telephone-event (RFC 4733).
+	ErrNoDTMF = errors.New("gateway: the phone takes no DTMF")
+	// ErrBadDigit: SendDigits with a character that is not a DTMF key (0-9, *, #, A-D).
+	ErrBadDigit = errors.New("gateway: not a DTMF digit")
+	// ErrDTMFBusy: SendDigits while too many digits wait to be played.
+	ErrDTMFBusy = errors.New("gateway: too many DTMF digits queued")
+
 	// ErrRTPTimeout ends a leg whose phone sent no RTP for the configured timeout.
 	ErrRTPTimeout = errors.New("rtp_timeout")
 	// ErrDialFailed is matched by every DialError.

@@ -94,7 +94,13 @@ type Gateway struct {
 	mu      sync.Mutex
 	legs    map[string]*Leg // by Call-ID
 	closing bool
-	wg      sync.WaitGroup // legs' goroutines, BYEs, serving
+	wg      sync.WaitGroup // the clock, BYEs, serving
+
+	clock   legClock
+	muxMu   sync.Mutex
+	muxes   map[muxKey]*downMux // the sources legs hear, by source and law
+	totals  totals
+	started atomic.Uint64
 }
 
 type queuerRef struct{ Queuer }
@@ -102,7 +108,8 @@ type queuerRef struct{ Queuer }
 // New binds the SIP socket(s) and starts serving. Inbound calls are refused (503) until
 // ServeInbound names where callers wait; Dial works at once.
 func New(cfg Config, opts ...Option) (*Gateway, error) {
-	g := &Gateway{cfg: cfg, log: slog.Default(), legs: map[string]*Leg{}, dialogs: map[string]*sipgo.DialogUA{}}
+	g := &Gateway{cfg: cfg, log: slog.Default(), legs: map[string]*Leg{}, dialogs: map[string]*sipgo.DialogUA{}, muxes: map[muxKey]*downMux{}}
+	g.clock.init(g)
 	for _, o := range opts {
 		o(g)
 	}
@@ -346,6 +353,9 @@ func (g *Gateway) Close() error {
 	err := g.ua.Close()
 	g.closeSockets()
 	g.wg.Wait()
+	s := g.Stats()
+	g.log.Info("sip gateway closed", "calls", s.Calls, "rtp_in", s.RTPIn, "rtp_lost", s.RTPLost, "late", s.Late,
+		"rtp_out", s.RTPOut, "send_errors", s.SendErrors, "missed_ticks", s.MissedTicks)
 	return err
 }
 

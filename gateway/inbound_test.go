@@ -240,7 +240,7 @@ func TestRTPTimeout(t *testing.T) {
 }
 
 // remoteOfLocal is where the leg receives RTP (its socket), for tests.
-func (l *Leg) remoteOfLocal() netip.AddrPort { return l.conn.LocalAddr().(*net.UDPAddr).AddrPort() }
+func (l *Leg) remoteOfLocal() netip.AddrPort { return l.conn.LocalAddr() }
 
 // feedOpus writes a 20 ms Opus tone into src until the returned channel is closed.
 func feedOpus(t *testing.T, src *opusSource, hz float64) chan struct{} {

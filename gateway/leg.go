@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
+
 	"net/netip"
 	"slices"
 	"sync"
@@ -22,8 +22,13 @@ import (
 
 // Leg is one phone in a call: a SIP dialog and its RTP, as a call.Endpoint. Its source is the
 // phone's voice as Opus; it receives one attached Opus source at a time (the most recently
-// attached), transcoded to the phone's G.711. Three goroutines run it: the RTP reader, the 20 ms
-// playout clock (phone to room) and the sender (room to phone).
+// attached), transcoded to the phone's G.711.
+//
+// A leg has no goroutine of its own. The gateway clock (clock.go) drains its RTP socket every
+// 20 ms, plays one frame of the phone's voice out of the jitter buffer (encoded to Opus only while
+// someone receives it), checks the RTP timeout and plays queued DTMF digits. The heard source's
+// packets are transcoded once per source and law by a downMux, on the source's own goroutine, and
+// each leg hearing it stamps its RTP header and sends.
 type Leg struct {
 	g       *Gateway
 	id      call.PartyID
@@ -31,21 +36,20 @@ type Leg struct {
 	log     *slog.Logger
 	ctx     context.Context
 	stop    context.CancelCauseFunc
-	conn    *net.UDPConn
+	conn    *rtpConn
 	law, pt uint8 // the G.711 law and its payload type on the wire; fixed for the leg's life
 	event   atomic.Int32
 	src     *phoneSource
-	up      *upBridge
-	dn      *downBridge
-	down    chan *downPacket
-	pool    sync.Pool
-	active  atomic.Pointer[sourceSink]
-	remote  atomic.Pointer[netip.AddrPort] // where RTP goes
-	sendOK  atomic.Bool                    // our direction lets us send
-	recvOn  atomic.Bool                    // the phone's direction says it sends: the RTP timeout applies
-	lastRx  atomic.Int64                   // unix nanos of the last RTP packet, or of the last resume
+	remote  atomic.Pointer[rtpAddr] // where RTP goes
+	sendOK  atomic.Bool             // our direction lets us send
+	recvOn  atomic.Bool             // the phone's direction says it sends: the RTP timeout applies
+	lastRx  atomic.Int64            // unix nanos of the last RTP packet, or of the last resume
 	stats   legStats
 	contact sip.ContactHeader
+	born    time.Time
+
+	rx rxState // the gateway clock's alone
+	tx txState // our RTP towards the phone
 
 	srv *sipgo.DialogServerSession // an inbound leg's dialog
 	cli *sipgo.DialogClientSession // an outbound leg's dialog
@@ -53,18 +57,48 @@ type Leg struct {
 
 	mu       sync.Mutex
 	local    localSDP
-	attached []*sourceSink
+	attached []media.Source // in the order attached; the last is heard
+	hearing  *downMux       // the mux of the source heard, nil when none
 	onDigit  func(rune)
 	started  bool
 	ended    bool
 }
 
 type legStats struct {
-	rx, tx, downDropped atomic.Uint64
+	rx, rxExpected, tx, txErr atomic.Uint64
+}
+
+// rxState is the phone-to-room direction, touched only by the gateway clock.
+type rxState struct {
+	up       *upBridge
+	dtmf     dtmfDecoder
+	hdr      rtp.Header // the packet being read
+	ssrc     uint32
+	seen     bool // a G.711 packet has been seen (ssrc is set)
+	latched  bool // symmetric RTP: the remote is where the first packet came from
+	encoding bool // someone receives the phone's voice: frames are encoded to Opus
+	h        rtp.Header
+	ts       uint32
+	gap      bool
+	seq      seqCount
+}
+
+// txState is our RTP towards the phone: one SSRC and sequence space for audio and DTMF. Senders
+// (the downMux of the heard source, the clock for DTMF) hold mu.
+type txState struct {
+	mu     sync.Mutex
+	h      rtp.Header // the next packet's SSRC, sequence number and timestamp
+	last   time.Time  // when the packet before h.Timestamp was sent
+	marker bool
+	buf    [1500]byte
+	digits []byte      // event codes queued by SendDigits
+	dtmf   dtmfSender  // the digit being played
+	busy   atomic.Bool // digits are queued or playing: the clock plays them
 }
 
 // DigitReceiver is implemented by phone legs: f is called with each DTMF digit the phone sends
-// (RFC 4733 telephone-event, or SIP INFO), on the leg's own goroutine; it must not block.
+// (RFC 4733 telephone-event, or SIP INFO), on the gateway's clock or SIP goroutine; it must not
+// block.
 type DigitReceiver interface {
 	OnDigit(f func(rune))
 }
@@ -72,23 +106,24 @@ type DigitReceiver interface {
 var _ call.Endpoint = (*Leg)(nil)
 var _ DigitReceiver = (*Leg)(nil)
 
-// newLeg builds a leg on conn for the negotiated offer; local is this side's description.
-func (g *Gateway) newLegOn(id call.PartyID, callID string, conn *net.UDPConn, o Offer, local localSDP, log *slog.Logger) (*Leg, error) {
+// newLegOn builds a leg on conn for the negotiated offer; local is this side's description.
+func (g *Gateway) newLegOn(id call.PartyID, callID string, conn *rtpConn, o Offer, local localSDP, log *slog.Logger) (*Leg, error) {
 	up, err := newUpBridge(o.Law)
-	if err != nil {
-		return nil, err
-	}
-	dn, err := newDownBridge(o.Law)
 	if err != nil {
 		return nil, err
 	}
 	ctx, stop := context.WithCancelCause(context.Background())
 	l := &Leg{
 		g: g, id: id, callID: callID, log: log, ctx: ctx, stop: stop, conn: conn, law: o.Law, pt: o.PT,
-		src: &phoneSource{id: "phone-" + callID + "/audio", party: string(id), fan: media.NewFanout(nil)},
-		up:  up, dn: dn, down: make(chan *downPacket, 16), local: local, contact: g.dialogUA("udp").ContactHDR,
+		src:   &phoneSource{id: "phone-" + callID + "/audio", party: string(id), fan: media.NewFanout(nil)},
+		local: local, contact: g.dialogUA("udp").ContactHDR, born: time.Now(),
 	}
-	l.pool.New = func() any { return new(downPacket) }
+	l.rx.up = up
+	l.rx.h = rtp.Header{Version: 2, PayloadType: 111, SSRC: uint32(randUint64()), SequenceNumber: uint16(randUint64())}
+	l.rx.ts = uint32(randUint64())
+	l.rx.gap = true
+	l.tx.h = rtp.Header{Version: 2, PayloadType: o.PT, SSRC: uint32(randUint64()), SequenceNumber: uint16(randUint64()), Timestamp: uint32(randUint64())}
+	l.tx.marker = true
 	l.event.Store(int32(o.Event))
 	l.setRemote(o.Remote)
 	l.sendOK.Store(local.dir.sends() && o.Dir.receives())
@@ -104,7 +139,7 @@ func (g *Gateway) newLeg(id call.PartyID, callID string, o Offer, log *slog.Logg
 		return nil, err
 	}
 	local := localSDP{
-		addr: g.rtpIP, port: conn.LocalAddr().(*net.UDPAddr).Port, session: randUint64(), version: 1,
+		addr: g.rtpIP, port: conn.Port(), session: randUint64(), version: 1,
 		codecs: []sdpCodec{{o.Law, o.PT}}, event: o.Event, dir: o.Dir.Answer(),
 	}
 	l, err := g.newLegOn(id, callID, conn, o, local, log)
@@ -115,10 +150,7 @@ func (g *Gateway) newLeg(id call.PartyID, callID string, o Offer, log *slog.Logg
 	return l, nil
 }
 
-func (l *Leg) setRemote(a netip.AddrPort) {
-	a = netip.AddrPortFrom(a.Addr().Unmap(), a.Port())
-	l.remote.Store(&a)
-}
+func (l *Leg) setRemote(a netip.AddrPort) { l.remote.Store(newRTPAddr(a)) }
 
 // setID renames the party before the leg is handed to a call (nothing reads it concurrently yet).
 func (l *Leg) setID(id call.PartyID) {
@@ -158,7 +190,7 @@ func (l *Leg) reoffer(body []byte) ([]byte, int) {
 	defer l.mu.Unlock()
 	dir := o.Dir.Answer()
 	old := l.remote.Load()
-	changed := dir != l.local.dir || old == nil || *old != o.Remote || int(l.event.Load()) != o.Event
+	changed := dir != l.local.dir || old == nil || old.ap != netip.AddrPortFrom(o.Remote.Addr().Unmap(), o.Remote.Port()) || int(l.event.Load()) != o.Event
 	if changed {
 		l.local.version++
 		l.log.Info("phone media changed", "phone", o.Dir.String(), "answer", dir.String(), "remote", o.Remote)
@@ -175,7 +207,7 @@ func (l *Leg) reoffer(body []byte) ([]byte, int) {
 	return l.local.marshal(sd), sip.StatusOK
 }
 
-// start runs the leg's media once the dialog is established.
+// start runs the leg's media once the dialog is established: the gateway clock starts serving it.
 func (l *Leg) start() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -184,15 +216,13 @@ func (l *Leg) start() {
 	}
 	l.started = true
 	l.lastRx.Store(time.Now().UnixNano())
-	l.g.wg.Add(3)
-	go func() { defer l.g.wg.Done(); l.readLoop() }()
-	go func() { defer l.g.wg.Done(); l.playLoop() }()
-	go func() { defer l.g.wg.Done(); l.sendLoop() }()
+	l.g.started.Add(1)
+	l.g.clock.add(l)
 }
 
-// terminate ends the leg once: its sinks are unsubscribed, its media stop, its context ends with
-// reason and, when bye is set, a BYE is sent (on its own goroutine: the call loop that closes a
-// leg never waits for the network).
+// terminate ends the leg once: it stops hearing its source, leaves the clock, its socket closes,
+// its context ends with reason and, when bye is set, a BYE is sent (on its own goroutine: the call
+// loop that closes a leg never waits for the network).
 func (l *Leg) terminate(reason error, bye bool) {
 	l.mu.Lock()
 	if l.ended {
@@ -200,19 +230,22 @@ func (l *Leg) terminate(reason error, bye bool) {
 		return
 	}
 	l.ended = true
-	attached := l.attached
 	l.attached = nil
+	l.g.leave(l, l.hearing)
+	l.hearing = nil
 	l.mu.Unlock()
-	l.active.Store(nil)
-	for _, s := range attached {
-		s.src.RemoveSink(s)
-	}
+	l.g.clock.remove(l)
 	if reason == nil {
 		reason = call.ReasonHangup
 	}
 	l.stop(reason)
 	_ = l.conn.Close()
-	l.log.Info("phone leg ended", "reason", reason, "rtp_in", l.stats.rx.Load(), "rtp_out", l.stats.tx.Load(), "dropped", l.stats.downDropped.Load())
+	st := l.rx.up.jb.Stats()
+	rx, exp := l.stats.rx.Load(), l.stats.rxExpected.Load()
+	l.g.totals.add(l, st)
+	l.log.Info("phone leg ended", "reason", reason, "secs", int(time.Since(l.born).Seconds()),
+		"rtp_in", rx, "rtp_lost", exp-min(rx, exp), "jb_late", st.Late, "jb_overflow", st.Overflow, "jb_concealed", st.Lost,
+		"rtp_out", l.stats.tx.Load(), "send_errors", l.stats.txErr.Load())
 	if !bye || l.dlg == nil {
 		l.g.unregister(l.callID, l)
 		return
@@ -257,48 +290,63 @@ func (l *Leg) OnDigit(f func(rune)) {
 }
 
 // Attach makes src what the phone hears, until it is detached or another source is attached.
-// Video, and audio in any codec but Opus, is refused.
+// Video, and audio in any codec but Opus, is refused. Attaching a source already attached changes
+// nothing.
 func (l *Leg) Attach(src media.Source) error {
 	if !attachable(src) {
 		return fmt.Errorf("%w: %s %s", ErrUnsupportedSource, src.Kind(), src.Codec().MimeType)
 	}
 	l.mu.Lock()
+	defer l.mu.Unlock()
 	if l.ended {
-		l.mu.Unlock()
 		return fmt.Errorf("%w: leg %s", ErrClosed, l.id)
 	}
-	for _, s := range l.attached {
-		if s.src == src {
-			l.mu.Unlock()
-			return nil
-		}
+	if slices.Contains(l.attached, src) {
+		return nil
 	}
-	s := &sourceSink{leg: l, src: src}
-	l.attached = append(l.attached, s)
-	l.active.Store(s)
-	l.mu.Unlock()
-	return src.AddSink(s)
+	if err := l.hearLocked(src); err != nil {
+		return err
+	}
+	l.attached = append(l.attached, src)
+	return nil
 }
 
 // Detach stops sending src; the source attached before it, if still attached, is heard again.
 func (l *Leg) Detach(src media.Source) {
 	l.mu.Lock()
-	i := slices.IndexFunc(l.attached, func(s *sourceSink) bool { return s.src == src })
+	defer l.mu.Unlock()
+	i := slices.Index(l.attached, src)
 	if i < 0 {
-		l.mu.Unlock()
 		return
 	}
-	s := l.attached[i]
 	l.attached = slices.Delete(l.attached, i, i+1)
-	if l.active.Load() == s {
-		var next *sourceSink
-		if n := len(l.attached); n > 0 {
-			next = l.attached[n-1]
-		}
-		l.active.Store(next)
+	if i < len(l.attached) {
+		return // it was not the one heard
 	}
-	l.mu.Unlock()
-	src.RemoveSink(s)
+	var next media.Source
+	if n := len(l.attached); n > 0 {
+		next = l.attached[n-1]
+	}
+	if err := l.hearLocked(next); err != nil {
+		l.log.Warn("the previous source cannot be heard again", "source", next.ID(), "err", err)
+	}
+}
+
+// hearLocked makes src (nil: nothing) the source the phone hears. l.mu is held.
+func (l *Leg) hearLocked(src media.Source) error {
+	var m *downMux
+	if src != nil {
+		var err error
+		if m, err = l.g.join(l, src); err != nil {
+			return err
+		}
+	}
+	l.g.leave(l, l.hearing)
+	l.hearing = m
+	l.tx.mu.Lock()
+	l.tx.marker = true // a new stream starts
+	l.tx.mu.Unlock()
+	return nil
 }
 
 // Close ends the leg for the call (a hangup by the agent, the end of the call): the phone gets BYE.
@@ -307,144 +355,149 @@ func (l *Leg) Close(reason error) error {
 	return nil
 }
 
-// readLoop reads the phone's RTP: G.711 into the jitter buffer, telephone-events into digits.
-func (l *Leg) readLoop() {
-	buf := make([]byte, 1500)
-	var (
-		h       rtp.Header
-		dtmf    dtmfDecoder
-		ssrc    uint32
-		seen    bool
-		latched bool
-	)
-	for {
-		n, from, err := l.conn.ReadFromUDPAddrPort(buf)
+// maxReadsPerTick bounds the packets one leg's tick reads: a flood cannot hold up the clock, and
+// what is left waits in the socket (which drops beyond its buffer).
+const maxReadsPerTick = 64
+
+// tick is the leg's work for the gateway clock: read what the phone sent, check the RTP timeout,
+// then for each 20 ms step due (one, unless the clock was held up) play one frame of the phone's
+// voice and a step of DTMF. buf is the clock's read buffer.
+func (l *Leg) tick(now time.Time, steps int, buf []byte) {
+	for range maxReadsPerTick {
+		n, from, err := l.conn.recv(buf)
 		if err != nil {
-			if l.ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
-				return
-			}
-			continue
+			break // errAgain: drained; else closed, and the leg is ending
 		}
-		hn, err := h.Unmarshal(buf[:n])
-		if err != nil || h.Version != 2 {
-			continue
-		}
-		end := n
-		if h.Padding && end > hn {
-			pad := int(buf[end-1])
-			if pad > end-hn {
-				continue
-			}
-			end -= pad
-		}
-		payload := buf[hn:end]
-		l.lastRx.Store(time.Now().UnixNano())
-		l.stats.rx.Add(1)
-		if !latched {
-			// Symmetric RTP: answer where the phone's media really comes from (a NAT may have
-			// changed it), not only where its SDP said.
-			latched = true
-			if r := l.remote.Load(); r == nil || *r != from {
-				l.setRemote(from)
-			}
-		}
-		switch {
-		case h.PayloadType == l.pt && len(payload) > 0:
-			if !seen || h.SSRC != ssrc {
-				seen, ssrc = true, h.SSRC
-				l.up.Reset()
-			}
-			_ = l.up.Push(h.SequenceNumber, h.Timestamp, payload) // late and duplicate packets are dropped
-		case int32(h.PayloadType) == l.event.Load():
-			for _, d := range dtmf.push(h.Timestamp, payload) {
-				l.digit(d)
-			}
+		l.receive(buf[:n], from, now)
+	}
+	if l.recvOn.Load() && now.UnixNano()-l.lastRx.Load() > int64(l.g.cfg.RTPTimeout) {
+		l.log.Info("no RTP from the phone", "timeout", l.g.cfg.RTPTimeout)
+		l.terminate(ErrRTPTimeout, true)
+		return
+	}
+	for range steps {
+		l.play()
+		if l.tx.busy.Load() {
+			l.playDigit(now)
 		}
 	}
 }
 
-// playLoop is the phone-to-room clock: every 20 ms one frame leaves the jitter buffer as Opus.
-// It also ends the leg when the phone has sent nothing for the RTP timeout.
-func (l *Leg) playLoop() {
-	t := time.NewTicker(20 * time.Millisecond)
-	defer t.Stop()
-	h := rtp.Header{Version: 2, PayloadType: 111, SSRC: uint32(randUint64()), SequenceNumber: uint16(randUint64())}
-	ts := uint32(randUint64())
-	gap := true
-	timeout := int64(l.g.cfg.RTPTimeout)
-	for {
-		select {
-		case <-l.ctx.Done():
+// receive takes one packet from the phone: G.711 into the jitter buffer, telephone-events into
+// digits.
+func (l *Leg) receive(pkt []byte, from netip.AddrPort, now time.Time) {
+	rx := &l.rx
+	h := &rx.hdr
+	hn, err := h.Unmarshal(pkt)
+	if err != nil || h.Version != 2 {
+		return
+	}
+	end := len(pkt)
+	if h.Padding && end > hn {
+		pad := int(pkt[end-1])
+		if pad > end-hn {
 			return
-		case now := <-t.C:
-			if l.recvOn.Load() && now.UnixNano()-l.lastRx.Load() > timeout {
-				l.log.Info("no RTP from the phone", "timeout", l.g.cfg.RTPTimeout)
-				l.terminate(ErrRTPTimeout, true)
-				return
-			}
-			pkt, err := l.up.Tick()
-			ts += frame48
-			if err != nil || pkt == nil {
-				gap = true
-				continue
-			}
-			h.SequenceNumber++
-			h.Timestamp = ts
-			h.Marker, gap = gap, false
-			l.src.fan.Write(&h, pkt)
+		}
+		end -= pad
+	}
+	payload := pkt[hn:end]
+	l.lastRx.Store(now.UnixNano())
+	l.stats.rx.Add(1)
+	if !rx.latched {
+		// Symmetric RTP: answer where the phone's media really comes from (a NAT may have
+		// changed it), not only where its SDP said.
+		rx.latched = true
+		if r := l.remote.Load(); r == nil || r.ap != from {
+			l.setRemote(from)
+		}
+	}
+	if rx.seq.add(h.SSRC, h.SequenceNumber) {
+		l.stats.rxExpected.Store(rx.seq.expected())
+	}
+	switch {
+	case h.PayloadType == l.pt && len(payload) > 0:
+		if !rx.seen || h.SSRC != rx.ssrc {
+			rx.seen, rx.ssrc = true, h.SSRC
+			rx.up.Reset()
+		}
+		_ = rx.up.Push(h.SequenceNumber, h.Timestamp, payload) // late and duplicate packets are dropped
+	case int32(h.PayloadType) == l.event.Load():
+		for _, d := range rx.dtmf.push(h.Timestamp, payload) {
+			l.digit(d)
 		}
 	}
 }
 
-// sendLoop is the room-to-phone direction: the attached source's Opus packets, queued by its
-// sink, are transcoded and sent as they come (the source paces them).
-func (l *Leg) sendLoop() {
-	h := rtp.Header{Version: 2, SSRC: uint32(randUint64()), SequenceNumber: uint16(randUint64()), Timestamp: uint32(randUint64())}
-	buf := make([]byte, 1500)
-	var (
-		cur    *sourceSink
-		last   time.Time
-		marker = true
-	)
-	emit := func(g []byte) {
-		r := l.remote.Load()
-		if !l.sendOK.Load() || r == nil || !r.Addr().IsValid() || r.Addr().IsUnspecified() || r.Port() == 0 {
-			marker = true
-			return
-		}
-		now := time.Now()
-		if gap := now.Sub(last); !last.IsZero() && gap > 60*time.Millisecond {
-			// The source paused: let the timestamps show the time that passed.
-			h.Timestamp += uint32((gap-20*time.Millisecond)/(20*time.Millisecond)) * frame8
-			marker = true
-		}
-		h.PayloadType = l.pt
-		h.Marker, marker = marker, false
-		n, err := h.MarshalTo(buf)
-		if err != nil {
-			return
-		}
-		n += copy(buf[n:], g)
-		if _, err := l.conn.WriteToUDPAddrPort(buf[:n], *r); err == nil {
-			l.stats.tx.Add(1)
-		}
-		h.SequenceNumber++
-		h.Timestamp += frame8
-		last = now
+// play releases one 20 ms frame from the jitter buffer. Only when someone receives the phone's
+// voice is it decoded, resampled and encoded to Opus; otherwise it is dropped (a phone waiting
+// in the queue costs no encoding).
+func (l *Leg) play() {
+	rx := &l.rx
+	rx.ts += frame48
+	if listening := l.src.fan.Len() > 0; listening != rx.encoding {
+		rx.encoding = listening
+		rx.up.Restart()
+		rx.gap = true
 	}
-	for {
-		select {
-		case <-l.ctx.Done():
-			return
-		case p := <-l.down:
-			if p.from != cur {
-				if cur != nil {
-					_ = l.dn.Restart()
-				}
-				cur = p.from
-			}
-			_ = l.dn.Push(p.seq, p.buf[:p.n], emit)
-			l.pool.Put(p)
-		}
+	if !rx.encoding {
+		rx.up.Skip()
+		return
+	}
+	pkt, err := rx.up.Tick()
+	if err != nil || pkt == nil {
+		rx.gap = true
+		return
+	}
+	rx.h.SequenceNumber++
+	rx.h.Timestamp = rx.ts
+	rx.h.Marker, rx.gap = rx.gap, false
+	l.src.fan.Write(&rx.h, pkt)
+}
+
+// sendAudio sends one G.711 frame to the phone; the downMux of the heard source calls it, with
+// the time the frame was made.
+func (l *Leg) sendAudio(payload []byte, now time.Time) {
+	tx := &l.tx
+	tx.mu.Lock()
+	defer tx.mu.Unlock()
+	r := l.remote.Load()
+	if tx.dtmf.active || !l.sendOK.Load() || !r.usable() {
+		tx.marker = true // on hold, or a digit plays: the audio resumes with a marker
+		return
+	}
+	tx.advance(now)
+	tx.h.PayloadType = l.pt
+	l.sendLocked(r, payload)
+	tx.h.Timestamp += frame8
+	tx.last = now
+}
+
+// sendLocked stamps tx.h (taking its marker) on payload, sends it and steps the sequence number.
+func (l *Leg) sendLocked(r *rtpAddr, payload []byte) {
+	tx := &l.tx
+	tx.h.Marker, tx.marker = tx.marker, false
+	n, err := tx.h.MarshalTo(tx.buf[:])
+	if err != nil {
+		return
+	}
+	n += copy(tx.buf[n:], payload)
+	if err := l.conn.send(tx.buf[:n], r); err != nil {
+		l.stats.txErr.Add(1)
+	} else {
+		l.stats.tx.Add(1)
+	}
+	tx.h.SequenceNumber++
+}
+
+// advance moves the timestamp over a pause in what we send (the source paused, a hold, a digit),
+// so the phone's playout sees the time that passed. tx.mu is held.
+func (tx *txState) advance(now time.Time) {
+	if tx.last.IsZero() {
+		return
+	}
+	if gap := now.Sub(tx.last); gap > 60*time.Millisecond {
+		tx.h.Timestamp += uint32((gap-20*time.Millisecond)/(20*time.Millisecond)) * frame8
+		tx.last = now.Add(-20 * time.Millisecond)
+		tx.marker = true
 	}
 }

@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
+
 	"strings"
 	"time"
 
@@ -38,7 +38,7 @@ func (g *Gateway) Dial(ctx context.Context, number string) (call.Endpoint, error
 		return nil, &DialError{Outcome: "failed", Err: err}
 	}
 	local := localSDP{
-		addr: g.rtpIP, port: conn.LocalAddr().(*net.UDPAddr).Port, session: randUint64(), version: 1,
+		addr: g.rtpIP, port: conn.Port(), session: randUint64(), version: 1,
 		codecs: []sdpCodec{{ptPCMU, ptPCMU}, {ptPCMA, ptPCMA}}, event: int(ptEvent), dir: SendRecv,
 	}
 	callID := randHex(12) + "@" + g.host

@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"fmt"
-	"net"
 	"net/netip"
 	"sync"
 )
@@ -24,9 +23,9 @@ func newPortRange(ip netip.Addr, min, max int) *portRange {
 }
 
 // listen binds a UDP socket for one leg's RTP.
-func (p *portRange) listen() (*net.UDPConn, error) {
+func (p *portRange) listen() (*rtpConn, error) {
 	if p.max == 0 {
-		c, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(p.ip, 0)))
+		c, err := listenRTP(p.ip, 0)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrNoPorts, err)
 		}
@@ -41,7 +40,7 @@ func (p *portRange) listen() (*net.UDPConn, error) {
 		if p.next > p.max {
 			p.next = p.min
 		}
-		c, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(p.ip, uint16(port))))
+		c, err := listenRTP(p.ip, port)
 		if err == nil {
 			return c, nil
 		}

@@ -1,7 +1,11 @@
 package gateway
 
 import (
+	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/pion/rtp"
 
@@ -30,38 +34,91 @@ func (s *phoneSource) RequestKeyframe()           {}
 // Party names the party the source belongs to (a recorder files each party's tracks together).
 func (s *phoneSource) Party() string { return s.party }
 
-// downPacket is an Opus packet on its way from a source's goroutine to the leg's sender.
-type downPacket struct {
-	from *sourceSink
-	seq  uint16
-	n    int
-	buf  [1500]byte
+// downMux is the room-to-phone direction of one Opus source for every leg hearing it in one law:
+// each packet is decoded, resampled and encoded to G.711 once, on the source's goroutine, and
+// every leg stamps its own RTP header on the payload and sends it. All phones waiting in a queue
+// hear the one music source, so they share one transcoding.
+type downMux struct {
+	key  muxKey
+	legs atomic.Pointer[[]*Leg] // copy-on-write, changed under Gateway.muxMu
+
+	mu   sync.Mutex // one packet at a time through the bridge
+	dn   *downBridge
+	now  time.Time
+	emit func([]byte)
 }
 
-// sourceSink is the leg's sink on one attached source. Only the most recently attached source is
-// heard; the others' packets are dropped here, so a source that stays attached underneath (music
-// while a voice is attached on top of it) costs nothing.
-type sourceSink struct {
-	leg *Leg
+type muxKey struct {
 	src media.Source
+	law uint8
 }
 
-// WriteRTP never blocks: the packet is copied into a pooled buffer and queued for the leg's sender
-// goroutine; when the queue is full (the sender is behind) the packet is dropped.
-func (s *sourceSink) WriteRTP(h *rtp.Header, payload []byte) error {
-	l := s.leg
-	if l.active.Load() != s || len(payload) == 0 || len(payload) > 1500 {
+// WriteRTP transcodes the packet and sends it to every leg. It never blocks: sends are
+// non-blocking, and a leg whose socket is full loses the packet.
+func (m *downMux) WriteRTP(h *rtp.Header, payload []byte) error {
+	if len(*m.legs.Load()) == 0 || len(payload) == 0 {
 		return nil
 	}
-	p := l.pool.Get().(*downPacket)
-	p.from, p.seq, p.n = s, h.SequenceNumber, copy(p.buf[:], payload)
-	select {
-	case l.down <- p:
-	default:
-		l.pool.Put(p)
-		l.stats.downDropped.Add(1)
-	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.now = time.Now()
+	_ = m.dn.Push(h.SequenceNumber, payload, m.emit)
 	return nil
+}
+
+func (m *downMux) send(g711 []byte) {
+	for _, l := range *m.legs.Load() {
+		l.sendAudio(g711, m.now)
+	}
+}
+
+// join adds l to the legs hearing src in l's law, subscribing a new downMux to src if it is the
+// first.
+func (g *Gateway) join(l *Leg, src media.Source) (*downMux, error) {
+	key := muxKey{src, l.law}
+	g.muxMu.Lock()
+	defer g.muxMu.Unlock()
+	m := g.muxes[key]
+	if m == nil {
+		dn, err := newDownBridge(l.law)
+		if err != nil {
+			return nil, err
+		}
+		m = &downMux{key: key, dn: dn}
+		m.emit = m.send
+		empty := []*Leg{}
+		m.legs.Store(&empty)
+		if err := src.AddSink(m); err != nil {
+			return nil, err
+		}
+		g.muxes[key] = m
+	}
+	legs := *m.legs.Load()
+	if !slices.Contains(legs, l) {
+		next := append(slices.Clip(legs), l)
+		m.legs.Store(&next)
+	}
+	return m, nil
+}
+
+// leave removes l from m (nil: nothing); the last leg to leave unsubscribes m from its source.
+func (g *Gateway) leave(l *Leg, m *downMux) {
+	if m == nil {
+		return
+	}
+	g.muxMu.Lock()
+	defer g.muxMu.Unlock()
+	legs := *m.legs.Load()
+	i := slices.Index(legs, l)
+	if i < 0 {
+		return
+	}
+	next := slices.Delete(slices.Clone(legs), i, i+1)
+	m.legs.Store(&next)
+	if len(next) == 0 && g.muxes[m.key] == m {
+		delete(g.muxes, m.key)
+		m.key.src.RemoveSink(m)
+	}
 }
 
 // attachable says whether a phone can receive src.

@@ -1,0 +1,41 @@
+//go:build unix && !linux
+
+package gateway
+
+import (
+	"net/netip"
+	"syscall"
+)
+
+func udpSocket(family int) (int, error) {
+	syscall.ForkLock.RLock()
+	defer syscall.ForkLock.RUnlock()
+	fd, err := syscall.Socket(family, syscall.SOCK_DGRAM, 0)
+	if err != nil {
+		return -1, err
+	}
+	syscall.CloseOnExec(fd)
+	if err := syscall.SetNonblock(fd, true); err != nil {
+		_ = syscall.Close(fd)
+		return -1, err
+	}
+	return fd, nil
+}
+
+func recvFrom(fd int, buf []byte) (int, netip.AddrPort, error) {
+	n, sa, err := syscall.Recvfrom(fd, buf, 0)
+	if err == syscall.EAGAIN {
+		return 0, netip.AddrPort{}, errAgain
+	}
+	if err != nil {
+		return 0, netip.AddrPort{}, err
+	}
+	var from netip.AddrPort
+	switch a := sa.(type) {
+	case *syscall.SockaddrInet4:
+		from = netip.AddrPortFrom(netip.AddrFrom4(a.Addr), uint16(a.Port))
+	case *syscall.SockaddrInet6:
+		from = netip.AddrPortFrom(netip.AddrFrom16(a.Addr).Unmap(), uint16(a.Port))
+	}
+	return n, from, nil
+}
