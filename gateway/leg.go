@@ -60,6 +60,8 @@ type Leg struct {
 	attached []media.Source // in the order attached; the last is heard
 	hearing  *downMux       // the mux of the source heard, nil when none
 	onDigit  func(rune)
+	onHold   func(bool) // told when the phone holds or resumes the call from its side
+	held     bool       // the phone's last offer did not receive (a=sendonly or a=inactive)
 	started  bool
 	ended    bool
 }
@@ -204,6 +206,12 @@ func (l *Leg) reoffer(body []byte) ([]byte, int) {
 		l.lastRx.Store(time.Now().UnixNano()) // resumed: the timeout starts again
 	}
 	l.recvOn.Store(o.Dir.sends())
+	if held := !o.Dir.receives(); held != l.held {
+		l.held = held
+		if l.onHold != nil {
+			l.onHold(held) // the call's post: it never blocks nor calls back into the leg
+		}
+	}
 	return l.local.marshal(sd), sip.StatusOK
 }
 
@@ -264,7 +272,8 @@ func (l *Leg) terminate(reason error, bye bool) {
 
 // digit reports one DTMF digit.
 func (l *Leg) digit(d rune) {
-	l.log.Info("dtmf", "digit", string(d))
+	// Never the digit itself: callers key card numbers and PINs (PCI DSS).
+	l.log.Debug("dtmf digit received")
 	l.mu.Lock()
 	f := l.onDigit
 	l.mu.Unlock()
@@ -286,6 +295,14 @@ func (l *Leg) Context() context.Context  { return l.ctx }
 func (l *Leg) OnDigit(f func(rune)) {
 	l.mu.Lock()
 	l.onDigit = f
+	l.mu.Unlock()
+}
+
+// OnRemoteHold sets the function told when the phone puts the call on hold from its side (a
+// re-INVITE that no longer receives) and when it resumes (call.HoldReporter).
+func (l *Leg) OnRemoteHold(f func(held bool)) {
+	l.mu.Lock()
+	l.onHold = f
 	l.mu.Unlock()
 }
 

@@ -249,6 +249,19 @@ func TestSIPPhoneHold(t *testing.T) { // R11
 		t.Fatal(err)
 	}
 	waitCount(t, ctx, "agent hears the phone", &agent.other, 25)
+	// The agent is shown that the phone holds, then that it is back.
+	remote := func(held bool) func(map[string]any) bool {
+		return func(st map[string]any) bool {
+			for _, p := range st["parties"].([]any) {
+				if p := p.(map[string]any); p["id"] == "tel:sipp" {
+					return (p["remote_hold"] == true) == held
+				}
+			}
+			return false
+		}
+	}
+	waitState(t, ctx, agent.c, "the phone holds", remote(true))
+	waitState(t, ctx, agent.c, "the phone resumes", remote(false))
 	phone.wait(t, ctx, "hold and resume")
 	if reason, by := waitEnded(t, ctx, agent.c, "phone hangs up"); reason != "hangup" || by != "tel:sipp" {
 		t.Fatalf("call ended with %q by %q, want hangup by tel:sipp after hold and resume", reason, by)
