@@ -1,0 +1,44 @@
+// Command siploadtest measures the SIP gateway under load with sipp (docs/BENCHMARKS-sip.md).
+//
+//	siploadtest pcap -o load20.pcap -seconds 70
+//	    writes 20 ms PCMA RTP packets (a 440 Hz tone) as a pcap that sipp's play_pcap_audio sends.
+//	siploadtest run -server /tmp/vccserver -calls 400 -rate 20 -duration 60s -window 30s
+//	    starts the server pinned to one core and sipp (test/sipp/uac_queue_load.xml) on the other,
+//	    reads the server's CPU from /proc over a window once every call is up, then its per-leg
+//	    counters from its log, and prints one summary.
+//	siploadtest serve -sip 127.0.0.1:5070 -mode pairs
+//	    a gateway alone (no call center) whose callers hear the music (mode queue) or are bridged
+//	    in pairs (mode pairs): the first of each pair hears the music until the second calls.
+//	    run -pairs starts it instead of vccserver.
+package main
+
+import (
+	"fmt"
+	"os"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		usage()
+	}
+	var err error
+	switch os.Args[1] {
+	case "pcap":
+		err = pcapCmd(os.Args[2:])
+	case "run":
+		err = runCmd(os.Args[2:])
+	case "serve":
+		err = serveCmd(os.Args[2:])
+	default:
+		usage()
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "siploadtest:", err)
+		os.Exit(1)
+	}
+}
+
+func usage() {
+	fmt.Fprintln(os.Stderr, "usage: siploadtest pcap|run|serve [flags] (-h for each)")
+	os.Exit(2)
+}
