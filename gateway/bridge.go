@@ -40,7 +40,8 @@ type upBridge struct {
 	pcm8  []int16 // the frame being played
 	last  []int16 // the last good frame, repeated (fading) over a loss
 	lost  int     // consecutive frames concealed
-	fifo  []int16 // 48 kHz samples waiting for a whole Opus frame
+	fifo  []int16 // 48 kHz samples waiting for a whole 20 ms frame
+	frame []int16 // the 20 ms at 48 kHz released by the last Frame
 	opus  []byte
 	heard bool // a frame has been played since the start (or since the buffer idled)
 }
@@ -89,6 +90,21 @@ func (u *upBridge) Restart() {
 // Tick plays one 20 ms frame and returns an Opus packet when one is complete, nil when there is
 // nothing to send (the buffer is filling, or the phone is silent: on hold, or gone).
 func (u *upBridge) Tick() ([]byte, error) {
+	frame, err := u.Frame()
+	if err != nil || frame == nil {
+		return nil, err
+	}
+	pkt, err := u.enc.Encode(frame, u.opus)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: opus encode: %w", err)
+	}
+	return pkt, nil
+}
+
+// Frame plays one 20 ms frame and returns it as 48 kHz PCM when one is complete (valid until the
+// next call), nil when there is nothing to send. Tick encodes it; a PCM receiver (the MCU's mixer)
+// takes it as it is.
+func (u *upBridge) Frame() ([]int16, error) {
 	payload, missing := u.jb.Pop()
 	switch {
 	case payload != nil:
@@ -129,13 +145,10 @@ func (u *upBridge) Tick() ([]byte, error) {
 	if len(u.fifo) < frame48 {
 		return nil, nil
 	}
-	pkt, err := u.enc.Encode(u.fifo[:frame48], u.opus)
+	u.frame = append(u.frame[:0], u.fifo[:frame48]...)
 	rest := copy(u.fifo, u.fifo[frame48:])
 	u.fifo = u.fifo[:rest]
-	if err != nil {
-		return nil, fmt.Errorf("gateway: opus encode: %w", err)
-	}
-	return pkt, nil
+	return u.frame, nil
 }
 
 // downBridge is the room-to-phone direction: Opus packets are decoded to 48 kHz, resampled to

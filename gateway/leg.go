@@ -451,7 +451,9 @@ func (l *Leg) receive(pkt []byte, from netip.AddrPort, now time.Time) {
 func (l *Leg) play() {
 	rx := &l.rx
 	rx.ts += frame48
-	if listening := l.src.fan.Len() > 0; listening != rx.encoding {
+	pcmSinks := l.src.pcmSinks()
+	rtpSinks := l.src.fan.Len() > 0
+	if listening := rtpSinks || len(pcmSinks) > 0; listening != rx.encoding {
 		rx.encoding = listening
 		rx.up.Restart()
 		rx.gap = true
@@ -460,8 +462,19 @@ func (l *Leg) play() {
 		rx.up.Skip()
 		return
 	}
-	pkt, err := rx.up.Tick()
-	if err != nil || pkt == nil {
+	frame, err := rx.up.Frame()
+	if err != nil || frame == nil {
+		rx.gap = true
+		return
+	}
+	for _, k := range pcmSinks {
+		k.WritePCM(frame)
+	}
+	if !rtpSinks {
+		return
+	}
+	pkt, err := rx.up.enc.Encode(frame, rx.up.opus)
+	if err != nil || len(pkt) == 0 {
 		rx.gap = true
 		return
 	}

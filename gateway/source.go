@@ -17,10 +17,42 @@ import (
 var opusCodec = media.Codec{MimeType: "audio/opus", ClockRate: 48000, Channels: 2, SDPFmtpLine: "minptime=10;useinbandfec=1"}
 
 // phoneSource is the phone's voice as Opus RTP: a media.Source fed by the leg's playout goroutine.
+// It is also a media.PCMSource: the MCU's mixer takes the phone's 48 kHz PCM as it is, and no Opus
+// is encoded for it.
 type phoneSource struct {
 	id    string
 	party string
 	fan   *media.Fanout
+
+	pcmMu sync.Mutex
+	pcm   atomic.Pointer[[]media.PCMSink] // copy-on-write, read by the gateway clock
+}
+
+// AddPCMSink implements media.PCMSource.
+func (s *phoneSource) AddPCMSink(k media.PCMSink) error {
+	s.pcmMu.Lock()
+	defer s.pcmMu.Unlock()
+	next := append(slices.Clone(s.pcmSinks()), k)
+	s.pcm.Store(&next)
+	return nil
+}
+
+// RemovePCMSink implements media.PCMSource.
+func (s *phoneSource) RemovePCMSink(k media.PCMSink) {
+	s.pcmMu.Lock()
+	defer s.pcmMu.Unlock()
+	cur := s.pcmSinks()
+	if i := slices.Index(cur, k); i >= 0 {
+		next := slices.Delete(slices.Clone(cur), i, i+1)
+		s.pcm.Store(&next)
+	}
+}
+
+func (s *phoneSource) pcmSinks() []media.PCMSink {
+	if p := s.pcm.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 func (s *phoneSource) ID() string                 { return s.id }
@@ -51,6 +83,18 @@ type downMux struct {
 type muxKey struct {
 	src media.Source
 	law uint8
+}
+
+// WritePCM takes a source's audio as 48 kHz PCM (the MCU's mix-minus for this phone): only the
+// 48 -> 8 kHz resampling and the G.711 encoding are left to do.
+func (m *downMux) WritePCM(pcm []int16) {
+	if len(*m.legs.Load()) == 0 || len(pcm) == 0 {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.now = time.Now()
+	m.dn.feed(pcm, m.emit)
 }
 
 // WriteRTP transcodes the packet and sends it to every leg. It never blocks: sends are
@@ -88,7 +132,7 @@ func (g *Gateway) join(l *Leg, src media.Source) (*downMux, error) {
 		m.emit = m.send
 		empty := []*Leg{}
 		m.legs.Store(&empty)
-		if err := src.AddSink(m); err != nil {
+		if err := subscribe(src, m); err != nil {
 			return nil, err
 		}
 		g.muxes[key] = m
@@ -117,11 +161,28 @@ func (g *Gateway) leave(l *Leg, m *downMux) {
 	m.legs.Store(&next)
 	if len(next) == 0 && g.muxes[m.key] == m {
 		delete(g.muxes, m.key)
-		m.key.src.RemoveSink(m)
+		unsubscribe(m.key.src, m)
 	}
 }
 
 // attachable says whether a phone can receive src.
 func attachable(src media.Source) bool {
 	return src.Kind() == media.Audio && strings.EqualFold(src.Codec().MimeType, "audio/opus")
+}
+
+// subscribe takes src's audio as PCM when it offers it (the MCU's mix: no Opus encode there, no
+// decode here), else as Opus RTP.
+func subscribe(src media.Source, m *downMux) error {
+	if ps, ok := src.(media.PCMSource); ok {
+		return ps.AddPCMSink(m)
+	}
+	return src.AddSink(m)
+}
+
+func unsubscribe(src media.Source, m *downMux) {
+	if ps, ok := src.(media.PCMSource); ok {
+		ps.RemovePCMSink(m)
+		return
+	}
+	src.RemoveSink(m)
 }
