@@ -30,6 +30,7 @@ fuzz:
 	$(GO) test ./signaling -run '^$$' -fuzz FuzzCommandData -fuzztime $(FUZZTIME)
 	$(GO) test ./media/moh -run '^$$' -fuzz FuzzReadOgg -fuzztime $(FUZZTIME)
 	$(GO) test ./gateway -run '^$$' -fuzz FuzzSDP -fuzztime $(FUZZTIME)
+	$(GO) test ./gateway -run '^$$' -fuzz FuzzSIPMessage -fuzztime $(FUZZTIME)
 	$(GO) test ./record -run '^$$' -fuzz FuzzSink -fuzztime $(FUZZTIME)
 
 bench:
