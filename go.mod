@@ -33,7 +33,7 @@ require (
 	github.com/gobwas/httphead v0.1.0 // indirect
 	github.com/gobwas/pool v0.2.1 // indirect
 	github.com/gobwas/ws v1.3.2 // indirect
-	github.com/icholy/digest v1.2.0 // indirect
+	github.com/icholy/digest v1.2.0
 	github.com/pion/mediadevices v0.9.4
 	golang.org/x/sync v0.24.0 // indirect
 )

@@ -48,6 +48,9 @@ type Config struct {
 	// Allow lists the addresses or prefixes (CIDR) allowed to call in; others get 403. Empty:
 	// nobody. Default (nil): loopback only.
 	Allow []string
+	// Auth, when it names users, makes callers answer a digest challenge (401) before an INVITE
+	// is taken.
+	Auth  InboundAuth
 	Trunk Trunk
 	// UserAgent is the User-Agent header and the SDP session name (default "vcc").
 	UserAgent string
@@ -81,6 +84,7 @@ type Gateway struct {
 	port    int
 	rtpIP   netip.Addr
 	allow   []netip.Prefix
+	auth    *digestAuth // nil: callers are not challenged
 	trunk   *sip.Uri
 	ports   *portRange
 	queuer  atomic.Pointer[queuerRef]
@@ -128,6 +132,10 @@ func New(cfg Config, opts ...Option) (*Gateway, error) {
 }
 
 func (g *Gateway) configure() error {
+	var err error
+	if g.auth, err = newDigestAuth(g.cfg.Auth); err != nil {
+		return err
+	}
 	c := &g.cfg
 	if len(c.Transports) == 0 {
 		c.Transports = []string{"udp", "tcp"}

@@ -34,6 +34,21 @@ func (g *Gateway) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		respond(tx, req, sip.StatusForbidden, "Forbidden")
 		return
 	}
+	if g.auth != nil {
+		h := req.GetHeader("Authorization")
+		if h == nil {
+			res := sip.NewResponseFromRequest(req, sip.StatusUnauthorized, "Unauthorized", nil)
+			res.AppendHeader(sip.NewHeader("WWW-Authenticate", g.auth.challenge()))
+			_ = tx.Respond(res)
+			return
+		}
+		if _, ok := g.auth.verify(req.Method.String(), h.Value()); !ok {
+			log.Warn("inbound call refused: digest authentication failed")
+			res := sip.NewResponseFromRequest(req, sip.StatusForbidden, "Forbidden", nil)
+			_ = tx.Respond(res)
+			return
+		}
+	}
 	number := req.Recipient.User
 	queue, ok := g.route(number)
 	if !ok {

@@ -69,6 +69,10 @@ type SIPConfig struct {
 	Inbound struct {
 		Numbers map[string]string `yaml:"numbers" env:"NUMBERS"`
 		Allow   []string          `yaml:"allow" env:"ALLOW"`
+		Auth    struct {
+			Realm string            `yaml:"realm" env:"REALM"`
+			Users map[string]string `yaml:"users" env:"USERS"` // user -> password; empty: no challenge
+		} `yaml:"auth" envPrefix:"AUTH_"`
 	} `yaml:"inbound" envPrefix:"INBOUND_"`
 	Trunk struct {
 		URI      string `yaml:"uri" env:"URI"`

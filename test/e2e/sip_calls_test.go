@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/contactcenter/vcc/cmd/app"
 )
 
 // A phone keys a digit (the shipped uac_pcap sends RFC 4733 DTMF "1" after its speech): the agent
@@ -80,4 +82,39 @@ func TestSIPBlindTransferToNumber(t *testing.T) { // R17
 		t.Fatal(err)
 	}
 	number.wait(t, ctx, "the number is hung up")
+}
+
+// A gateway configured with digest users challenges a caller (401); sipp answers with its
+// credentials and the call is queued and offered to the agent. Without the right password it would
+// gets 403.
+func TestSIPDigestAuthentication(t *testing.T) {
+	needSipp(t)
+	srv := startServer(t, withSIP(""), func(c *app.Config) {
+		c.SIP.Inbound.Auth.Realm = "cc"
+		c.SIP.Inbound.Auth.Users = map[string]string{"pbx": "s3cret"}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	defer cancel()
+	agent := newParty(t, ctx, srv, "user=agent1", 1)
+	if err := agent.c.Request(ctx, "agent_state", map[string]string{"state": "available"}); err != nil {
+		t.Fatal(err)
+	}
+	phone := startSipp(t, ctx, freeUDPPort(t), "-sf", scenario("uac_auth.xml"), "-s", "100", "-au", "pbx", "-ap", "s3cret", srv.SIPAddr)
+	if _, err := agent.c.WaitFor(ctx, "call_offered", nil); err != nil {
+		t.Fatal(err)
+	}
+	phone.wait(t, ctx, "authenticated call")
+
+	// The wrong password: the second INVITE is refused (403), so the scenario, which wants 200,
+	// fails, and nothing more is offered.
+	bad := startSipp(t, ctx, freeUDPPort(t), "-sf", scenario("uac_auth.xml"), "-s", "100", "-au", "pbx", "-ap", "guess", srv.SIPAddr)
+	select {
+	case err := <-bad.done:
+		bad.done <- err // for startSipp's cleanup
+		if err == nil {
+			t.Fatal("a caller with the wrong password got through")
+		}
+	case <-ctx.Done():
+		t.Fatal("sipp with the wrong password never finished")
+	}
 }
