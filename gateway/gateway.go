@@ -11,6 +11,7 @@ package gateway
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
@@ -52,8 +53,16 @@ type Config struct {
 	// is taken.
 	Auth  InboundAuth
 	Trunk Trunk
+	// TLS, when its Listen is set, also serves SIP over TLS there (certificate and key: PEM files).
+	TLS TLSConfig
 	// UserAgent is the User-Agent header and the SDP session name (default "vcc").
 	UserAgent string
+}
+
+// TLSConfig is SIP over TLS for phones, PBXs and trunks that require it.
+type TLSConfig struct {
+	Listen            string // HOST:PORT (usually :5061); empty: no TLS
+	CertFile, KeyFile string
 }
 
 // Trunk is where outbound calls go.
@@ -94,6 +103,7 @@ type Gateway struct {
 	contact sip.ContactHeader
 	udp     net.PacketConn
 	tcp     net.Listener
+	tls     net.Listener
 
 	mu      sync.Mutex
 	legs    map[string]*Leg // by Call-ID
@@ -121,6 +131,10 @@ func New(cfg Config, opts ...Option) (*Gateway, error) {
 		return nil, err
 	}
 	if err := g.listen(); err != nil {
+		return nil, err
+	}
+	if err := g.listenTLS(); err != nil {
+		g.closeSockets()
 		return nil, err
 	}
 	if err := g.serve(); err != nil {
@@ -246,6 +260,33 @@ func (g *Gateway) bind(addr string) error {
 	return nil
 }
 
+// listenTLS opens the TLS listener when configured.
+func (g *Gateway) listenTLS() error {
+	c := g.cfg.TLS
+	if c.Listen == "" {
+		return nil
+	}
+	cert, err := tls.LoadX509KeyPair(c.CertFile, c.KeyFile)
+	if err != nil {
+		return fmt.Errorf("%w: tls certificate: %v", ErrConfig, err)
+	}
+	l, err := tls.Listen("tcp", c.Listen, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+	if err != nil {
+		return fmt.Errorf("gateway: listen tls %s: %w", c.Listen, err)
+	}
+	g.tls = l
+	return nil
+}
+
+// TLSAddr is where SIP over TLS listens ("" when it does not).
+func (g *Gateway) TLSAddr() string {
+	if g.tls == nil {
+		return ""
+	}
+	_, p, _ := net.SplitHostPort(g.tls.Addr().String())
+	return net.JoinHostPort(g.host, p)
+}
+
 func (g *Gateway) closeSockets() {
 	if g.udp != nil {
 		_ = g.udp.Close()
@@ -254,6 +295,10 @@ func (g *Gateway) closeSockets() {
 	if g.tcp != nil {
 		_ = g.tcp.Close()
 		g.tcp = nil
+	}
+	if g.tls != nil {
+		_ = g.tls.Close()
+		g.tls = nil
 	}
 }
 
@@ -295,6 +340,20 @@ func (g *Gateway) serve() error {
 		}
 		g.dialogs[t] = &sipgo.DialogUA{Client: cli, ContactHDR: contact}
 	}
+	if g.tls != nil {
+		_, p, _ := net.SplitHostPort(g.tls.Addr().String())
+		port, _ := strconv.Atoi(p)
+		cli, err := sipgo.NewClient(ua, sipgo.WithClientLogger(slog), sipgo.WithClientHostname(g.host), sipgo.WithClientPort(port))
+		if err != nil {
+			_ = ua.Close()
+			return err
+		}
+		contact := g.contact
+		contact.Address.Port = port
+		contact.Address.UriParams = sip.NewParams()
+		contact.Address.UriParams.Add("transport", "tls")
+		g.dialogs["tls"] = &sipgo.DialogUA{Client: cli, ContactHDR: contact}
+	}
 	srv.OnInvite(g.onInvite)
 	srv.OnAck(g.onAck)
 	srv.OnBye(g.onBye)
@@ -316,6 +375,10 @@ func (g *Gateway) serve() error {
 	if g.tcp != nil {
 		g.wg.Add(1)
 		go func() { defer g.wg.Done(); _ = srv.ServeTCP(g.tcp) }()
+	}
+	if g.tls != nil {
+		g.wg.Add(1)
+		go func() { defer g.wg.Done(); _ = srv.ServeTLS(g.tls) }()
 	}
 	// Requests sent through the listening UDP socket need it registered first (else sipgo binds
 	// the same address again and fails).

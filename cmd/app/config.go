@@ -60,7 +60,12 @@ type SIPConfig struct {
 	Listen     string   `yaml:"listen" env:"LISTEN"`         // HOST:PORT, or "off"
 	Transports []string `yaml:"transports" env:"TRANSPORTS"` // udp, tcp
 	Host       string   `yaml:"host" env:"HOST"`             // address in Contact/Via (default: the listen host)
-	RTP        struct {
+	TLS        struct {
+		Listen   string `yaml:"listen" env:"LISTEN"` // HOST:PORT for SIP over TLS; empty: none
+		CertFile string `yaml:"cert_file" env:"CERT_FILE"`
+		KeyFile  string `yaml:"key_file" env:"KEY_FILE"`
+	} `yaml:"tls" envPrefix:"TLS_"`
+	RTP struct {
 		IP      string        `yaml:"ip" env:"IP"`
 		PortMin int           `yaml:"port_min" env:"PORT_MIN"`
 		PortMax int           `yaml:"port_max" env:"PORT_MAX"`

@@ -14,6 +14,7 @@ func startGateway(cfg SIPConfig, log *slog.Logger) (*gateway.Gateway, error) {
 	}
 	gw, err := gateway.New(gateway.Config{
 		Listen: cfg.Listen, Transports: cfg.Transports, Host: cfg.Host,
+		TLS:   gateway.TLSConfig{Listen: cfg.TLS.Listen, CertFile: cfg.TLS.CertFile, KeyFile: cfg.TLS.KeyFile},
 		RTPIP: cfg.RTP.IP, RTPPortMin: cfg.RTP.PortMin, RTPPortMax: cfg.RTP.PortMax, RTPTimeout: cfg.RTP.Timeout,
 		Numbers: cfg.Inbound.Numbers, Allow: cfg.Inbound.Allow,
 		Auth:  gateway.InboundAuth{Realm: cfg.Inbound.Auth.Realm, Users: cfg.Inbound.Auth.Users},

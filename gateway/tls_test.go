@@ -1,0 +1,109 @@
+package gateway
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+)
+
+// selfSigned writes a certificate and key for 127.0.0.1 and returns their paths.
+func selfSigned(t *testing.T) (string, string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "vcc test"},
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	cert, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(cert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return cert, keyFile
+}
+
+// SIP over TLS: a phone reaching the gateway's TLS port is answered and queued like over UDP.
+func TestInboundOverTLS(t *testing.T) {
+	cert, key := selfSigned(t)
+	q := newFakeQueue()
+	gw := startGateway(t, Config{TLS: TLSConfig{Listen: "127.0.0.1:0", CertFile: cert, KeyFile: key}}, q)
+	if gw.TLSAddr() == "" {
+		t.Fatal("no TLS listener")
+	}
+	ua, err := sipgo.NewUA(sipgo.WithUserAgentHostname("127.0.0.1"),
+		sipgo.WithUserAgenTLSConfig(&tls.Config{InsecureSkipVerify: true}), // the test's self-signed certificate
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(testLogger())),
+		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(testLogger())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ua.Close()
+	cli, err := sipgo.NewClient(ua, sipgo.WithClientHostname("127.0.0.1"), sipgo.WithClientLogger(testLogger()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	host, port, _ := net.SplitHostPort(gw.TLSAddr())
+	pn, _ := strconv.Atoi(port)
+	dest := sip.Uri{Scheme: "sip", User: "100", Host: host, Port: pn, UriParams: sip.NewParams()}
+	dest.UriParams.Add("transport", "tls")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+
+	req := sip.NewRequest(sip.INVITE, dest)
+	from := sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: "alice", Host: "127.0.0.1"}, Params: sip.NewParams()}
+	from.Params.Add("tag", sip.GenerateTagN(8))
+	req.AppendHeader(&from)
+	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	req.SetBody(phoneSDP(4000, "sendrecv"))
+	dua := &sipgo.DialogUA{Client: cli, ContactHDR: sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "alice", Host: "127.0.0.1"}}}
+	dlg, err := dua.WriteInvite(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := dlg.WaitAnswer(ctx, sipgo.AnswerOptions{}); err != nil {
+		t.Fatalf("INVITE over TLS: %v", err)
+	}
+	_ = dlg.Ack(ctx)
+	select {
+	case got := <-q.got:
+		if got.user.ID != "tel:alice" {
+			t.Fatalf("queued %+v", got.user)
+		}
+	case <-ctx.Done():
+		t.Fatal("the TLS caller was not queued")
+	}
+	_ = dlg.Bye(ctx)
+
+	// A bad certificate path is a configuration error, not a half-started gateway.
+	if _, err := New(Config{Listen: "127.0.0.1:0", TLS: TLSConfig{Listen: "127.0.0.1:0", CertFile: "/nonexistent", KeyFile: key}}); err == nil {
+		t.Fatal("started with a missing certificate")
+	}
+}
