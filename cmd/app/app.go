@@ -38,6 +38,7 @@ type Server struct {
 	gw      *gateway.Gateway
 	db      *store.SQLite
 	music   *moh.Source
+	ln      net.Listener
 	served  chan error
 }
 
@@ -148,7 +149,7 @@ func Start(cfg Config, log *slog.Logger) (*Server, error) {
 		_ = db.Close()
 		return nil, err
 	}
-	s := &Server{Addr: ln.Addr().String(), Config: cfg, log: log, sig: sig, center: center, gw: gw, db: db, music: music, served: make(chan error, 1)}
+	s := &Server{Addr: ln.Addr().String(), Config: cfg, log: log, sig: sig, center: center, gw: gw, db: db, music: music, ln: ln, served: make(chan error, 1)}
 	if gw != nil {
 		s.SIPAddr = gw.Addr()
 	}
@@ -164,6 +165,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.center.Close()   // every call ends with reason "shutdown", told to its parties
 	closeGateway(s.gw) // after the calls: their phones' BYEs go out first
 	err := s.sig.Shutdown(ctx)
+	// A shutdown right after Start can run before the HTTP server has taken the listener, and
+	// would then not stop it: closing the listener ourselves ends Serve either way.
+	_ = s.ln.Close()
 	_ = s.music.Close()
 	err = errors.Join(err, s.db.Close())
 	select {
