@@ -29,13 +29,9 @@ func TestBrowserAutoModeMovesLiveCall(t *testing.T) { // R5
 	}
 	open := browser(t, ctx)
 	base := baseURL(srv)
-	fake := func(i int) string {
-		c := colours[i]
-		return fmt.Sprintf("fake=color:%%23%02x%02x%02x&tone=%d", c.r, c.g, c.b, browserTones[i])
-	}
-	agent := open(base + "/agent.html?auto=1&user=agent1&" + fake(1))
+	agent := open(base + "/agent.html?auto=1&user=agent1&" + fakeMedia(1))
 	waitPage(t, agent, "agent available", `window.vccState.agentState === 'available'`)
-	customer := open(base + "/customer.html?auto=1&name=Carla&" + fake(0))
+	customer := open(base + "/customer.html?auto=1&name=Carla&" + fakeMedia(0))
 	for name, tab := range map[string]context.Context{"customer": customer, "agent": agent} {
 		waitPage(t, tab, name+" on the SFU", `window.vccState.callState === 'connected' && window.vccState.media === 'sfu' &&
 			window.vcc.pc && window.vcc.pc.connectionState === 'connected'`)
@@ -49,7 +45,7 @@ func TestBrowserAutoModeMovesLiveCall(t *testing.T) { // R5
 		return c && c.w === 640 && Math.abs(c.g - %d) < %d && c.r < 100; })()`, colours[1].g, colourTolerance), "window.vccProbe.colourAt(0.5, 0.5)")
 
 	// The helper's page accepts its first offer itself (?auto=1): the consult.
-	helper := open(base + "/agent.html?auto=1&user=agent2&" + fake(2))
+	helper := open(base + "/agent.html?auto=1&user=agent2&" + fakeMedia(2))
 	waitPage(t, helper, "helper available", `window.vccState.agentState === 'available'`)
 	setValue(t, agent, "#target-kind", "agent")
 	setValue(t, agent, "#target", "agent2")

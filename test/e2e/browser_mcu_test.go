@@ -17,6 +17,12 @@ import (
 // controlling agent, helper.
 var browserTones = []int{440, 1000, 1800}
 
+// fakeMedia is the query that makes a page send party i's colour (a canvas) and tone.
+func fakeMedia(i int) string {
+	c := colours[i]
+	return fmt.Sprintf("fake=color:%%23%02x%02x%02x&tone=%d", c.r, c.g, c.b, browserTones[i])
+}
+
 // waitProbe polls a predicate like waitPage; on failure it also reports diag (a JS expression).
 func waitProbe(t *testing.T, tab context.Context, what, predicate, diag string) {
 	t.Helper()
@@ -106,15 +112,11 @@ func TestBrowserMCUThreeParties(t *testing.T) { // R19 R20 R21 R22
 
 	open := browser(t, ctx)
 	base := baseURL(srv)
-	fake := func(i int) string {
-		c := colours[i]
-		return fmt.Sprintf("fake=color:%%23%02x%02x%02x&tone=%d", c.r, c.g, c.b, browserTones[i])
-	}
-	agent := open(base + "/agent.html?auto=1&user=agent1&" + fake(1))
+	agent := open(base + "/agent.html?auto=1&user=agent1&" + fakeMedia(1))
 	// The helper signs in but is not available yet, so that the customer's call goes to agent1.
-	helper := open(base + "/agent.html?user=agent2&" + fake(2))
+	helper := open(base + "/agent.html?user=agent2&" + fakeMedia(2))
 	waitPage(t, agent, "agent available", `window.vccState.agentState === 'available'`)
-	customer := open(base + "/customer.html?auto=1&name=Carla&" + fake(0))
+	customer := open(base + "/customer.html?auto=1&name=Carla&" + fakeMedia(0))
 	for name, tab := range map[string]context.Context{"customer": customer, "agent": agent} {
 		waitPage(t, tab, name+" in call", `window.vccState.callState === 'connected' && window.vccState.parties.length === 2`)
 	}
