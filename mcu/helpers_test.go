@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -40,6 +41,9 @@ type synth struct {
 	w, h    int
 	corrupt bool    // send garbage frames instead of VP8
 	drop    float64 // fraction of packets dropped (every 1/drop-th)
+	swap    bool    // send every 5th packet after the one that follows it, across frames too
+
+	keyframes atomic.Int64 // keyframe requests received
 }
 
 func newSynth(id, label string, kind media.Kind) *synth {
@@ -61,6 +65,7 @@ func (s *synth) Codec() media.Codec {
 func (s *synth) AddSink(k media.Sink) error { s.fan.Add(k); return nil }
 func (s *synth) RemoveSink(k media.Sink)    { s.fan.Remove(k) }
 func (s *synth) RequestKeyframe() {
+	s.keyframes.Add(1)
 	select {
 	case s.keyframe <- struct{}{}:
 	default:
@@ -91,6 +96,8 @@ func (s *synth) video(t testing.TB) {
 		defer tick.Stop()
 		var buf []byte
 		n := 0
+		var held *rtp.Header // a packet sent after its successor (swap)
+		var heldPayload []byte
 		for {
 			select {
 			case <-s.stop:
@@ -98,7 +105,7 @@ func (s *synth) video(t testing.TB) {
 			case <-tick.C:
 			}
 			s.mu.Lock()
-			col, w, ht, corrupt, drop := s.col, s.w, s.h, s.corrupt, s.drop
+			col, w, ht, corrupt, drop, swap := s.col, s.w, s.h, s.corrupt, s.drop, s.swap
 			s.mu.Unlock()
 			if enc == nil || enc.Config().Width != w || enc.Config().Height != ht {
 				if enc != nil {
@@ -138,7 +145,16 @@ func (s *synth) video(t testing.TB) {
 				if drop > 0 && n%int(1/drop) == 0 {
 					continue
 				}
+				if swap && n%5 == 0 && held == nil {
+					hh := h
+					held, heldPayload = &hh, append([]byte(nil), p...)
+					continue
+				}
 				s.fan.Write(&h, p)
+				if held != nil {
+					s.fan.Write(held, heldPayload)
+					held = nil
+				}
 			}
 		}
 	}()

@@ -320,3 +320,21 @@ func TestActiveSpeakerBorder(t *testing.T) {
 		}
 	}
 }
+
+// Packets out of order (as a NACK retransmission or a reordering path delivers them) are put back
+// in order: the picture keeps coming and the sender is not asked for keyframes over it.
+func TestReorderedPacketsAreNotLoss(t *testing.T) {
+	x := newThree(t)
+	sees(t, x.ann, compose.LayoutEqual, -1, 1, green)
+	cam := x.zoe.cam()
+	cam.set(func(s *synth) { s.swap = true; s.w, s.h = 640, 480 }) // several packets per frame
+	sees(t, x.ann, compose.LayoutEqual, -1, 1, green)
+	before := cam.keyframes.Load()
+	for _, c := range []colour{blue, red, green, blue, red, green, blue} {
+		cam.set(func(s *synth) { s.col = c })
+		sees(t, x.ann, compose.LayoutEqual, -1, 1, c)
+	}
+	if n := cam.keyframes.Load() - before; n > 0 {
+		t.Errorf("reordering cost %d keyframe requests", n)
+	}
+}

@@ -108,15 +108,20 @@ func (v *videoIn) WriteRTP(h *rtp.Header, payload []byte) error {
 func (v *videoIn) run() {
 	defer close(v.done)
 	var h rtp.Header
+	ro := newReorder()
+	deliver := func(i int32) {
+		m := v.meta[i]
+		h.SequenceNumber, h.Timestamp, h.Marker = m.seq, m.ts, m.marker
+		v.decode(&h, v.bufs[i][:m.n])
+		v.free <- i
+	}
+	release := func(i int32) { v.free <- i }
 	for {
 		select {
 		case <-v.stop:
 			return
 		case i := <-v.work:
-			m := v.meta[i]
-			h.SequenceNumber, h.Timestamp, h.Marker = m.seq, m.ts, m.marker
-			v.decode(&h, v.bufs[i][:m.n])
-			v.free <- i
+			ro.push(i, v.meta[i].seq, time.Now(), deliver, release)
 		}
 	}
 }
