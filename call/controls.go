@@ -319,7 +319,9 @@ func (c *Center) Dial(ctx context.Context, u UserRef, t Target, ep Endpoint, n N
 
 // dialCustomer calls a number whose callee becomes the customer of the call (R29, R30).
 func (c *Center) dialCustomer(e *entry, number string) {
-	c.dialInto(e.loop, number, AsCustomer, func(err error) Command { return End{Reason: fmt.Errorf("dial_failed: %v", err)} })
+	// Kept on the entry: an agent who hangs up while it rings ends the call, and ended() stops the
+	// ringing (CANCEL) instead of letting it ring out.
+	e.dialCancel = c.dialInto(e.loop, number, AsCustomer, func(err error) Command { return End{Reason: fmt.Errorf("dial_failed: %v", err)} })
 }
 
 // VideoMode is the service's video mode (R3-R6).

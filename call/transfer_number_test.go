@@ -1,9 +1,11 @@
 package call
 
 import (
+	"context"
 	"errors"
 	"reflect"
 	"testing"
+	"time"
 )
 
 // R17 to a number: the agent is released at once; the customer waits while the number rings and
@@ -36,4 +38,32 @@ func TestBlindTransferToNumber(t *testing.T) { // R17
 		h.available(amy)
 		h.offered(amy, id) // back in the queue, offered to the next agent
 	})
+}
+
+// ringingDialer never answers: it reports when the dial is given up.
+type ringingDialer struct{ cancelled chan struct{} }
+
+func (d *ringingDialer) Dial(ctx context.Context, _ string) (Endpoint, error) {
+	<-ctx.Done()
+	close(d.cancelled)
+	return nil, ctx.Err()
+}
+
+// R29: an agent who hangs up while the number still rings stops the ringing at once (the gateway
+// sends CANCEL) instead of letting it ring until the offer timeout.
+func TestHangupWhileNumberRings(t *testing.T) { // R29
+	d := &ringingDialer{cancelled: make(chan struct{})}
+	h := newHarness(t, Config{}, WithDialer(d))
+	zoe := h.agent("zoe")
+	if _, err := h.c.Dial(h.ctx(), zoe.u, Target{Kind: TargetNumber, ID: "+100"}, zoe.ep, zoe.n); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.c.Hangup(h.ctx(), zoe.u); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-d.cancelled:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the number kept ringing after the agent hung up")
+	}
 }
