@@ -80,14 +80,7 @@ func (c *rtpConn) send(b []byte, a *rtpAddr) error {
 	if c.fd < 0 {
 		return errConnClosed
 	}
-	sa := a.sa4
-	if c.v6 {
-		sa = a.sa6
-	}
-	if sa == nil {
-		return fmt.Errorf("gateway: cannot send to %s from %s", a.ap, c.local)
-	}
-	return syscall.Sendto(c.fd, b, 0, sa)
+	return sendTo(c.fd, b, a, c.v6)
 }
 
 // Close closes the socket once; reads and sends fail afterwards.
@@ -105,9 +98,11 @@ func (c *rtpConn) Close() error {
 // rtpAddr is where a leg's RTP goes, with the socket addresses built once (sending is then
 // allocation-free).
 type rtpAddr struct {
-	ap  netip.AddrPort
-	sa4 syscall.Sockaddr // nil when ap is not IPv4
-	sa6 syscall.Sockaddr
+	ap   netip.AddrPort
+	sa4  syscall.Sockaddr // nil when ap is not IPv4
+	sa6  syscall.Sockaddr // for an IPv6 socket (IPv4 as mapped)
+	raw4 syscall.RawSockaddrInet4
+	raw6 syscall.RawSockaddrInet6
 }
 
 func newRTPAddr(ap netip.AddrPort) *rtpAddr {
@@ -119,8 +114,11 @@ func newRTPAddr(ap netip.AddrPort) *rtpAddr {
 	if ap.Addr().IsValid() {
 		a.sa6 = &syscall.SockaddrInet6{Port: int(ap.Port()), Addr: ap.Addr().As16()}
 	}
+	a.initRaw()
 	return a
 }
+
+var errNoRoute = errors.New("gateway: no address of the socket's family")
 
 // usable says whether packets can be sent there.
 func (a *rtpAddr) usable() bool {

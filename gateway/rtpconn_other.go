@@ -1,4 +1,4 @@
-//go:build unix && !linux
+//go:build unix && (!linux || 386)
 
 package gateway
 
@@ -39,3 +39,16 @@ func recvFrom(fd int, buf []byte) (int, netip.AddrPort, error) {
 	}
 	return n, from, nil
 }
+
+func sendTo(fd int, b []byte, a *rtpAddr, v6 bool) error {
+	sa := a.sa4
+	if v6 {
+		sa = a.sa6
+	}
+	if sa == nil {
+		return errNoRoute
+	}
+	return syscall.Sendto(fd, b, 0, sa)
+}
+
+func (a *rtpAddr) initRaw() {}

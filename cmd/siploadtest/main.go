@@ -1,7 +1,7 @@
 // Command siploadtest measures the SIP gateway under load with sipp (docs/BENCHMARKS-sip.md).
 //
-//	siploadtest pcap -o load20.pcap -seconds 70
-//	    writes 20 ms PCMA RTP packets (a 440 Hz tone) as a pcap that sipp's play_pcap_audio sends.
+//	siploadtest audio -o load.alaw
+//	    writes 10 s of raw A-law (a 440 Hz tone) that sipp's rtp_stream action loops as 20 ms RTP.
 //	siploadtest run -server /tmp/vccserver -calls 400 -rate 20 -duration 60s -window 30s
 //	    starts the server pinned to one core and sipp (test/sipp/uac_queue_load.xml) on the other,
 //	    reads the server's CPU from /proc over a window once every call is up, then its per-leg
@@ -23,8 +23,8 @@ func main() {
 	}
 	var err error
 	switch os.Args[1] {
-	case "pcap":
-		err = pcapCmd(os.Args[2:])
+	case "audio":
+		err = audioCmd(os.Args[2:])
 	case "run":
 		err = runCmd(os.Args[2:])
 	case "serve":
@@ -39,6 +39,6 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: siploadtest pcap|run|serve [flags] (-h for each)")
+	fmt.Fprintln(os.Stderr, "usage: siploadtest audio|run|serve [flags] (-h for each)")
 	os.Exit(2)
 }

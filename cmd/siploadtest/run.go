@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -46,10 +47,7 @@ func runCmd(args []string) error {
 		}
 		defer os.RemoveAll(work)
 	}
-	if err := os.MkdirAll(filepath.Join(work, "pcap"), 0o755); err != nil {
-		return err
-	}
-	if err := writePcap(filepath.Join(work, "pcap", "load20.pcap"), *duration+10*time.Second, false); err != nil {
+	if err := writeAudio(filepath.Join(work, "load.alaw"), 10*time.Second, false); err != nil {
 		return err
 	}
 
@@ -170,6 +168,8 @@ type window struct {
 	sippCPU         float64
 	switches        uint64 // the server's context switches (voluntary + not), all threads
 	threads, rssKiB int
+	coreBusy        map[string]float64 // each core's busy share (/proc/stat), others' work included
+	coreSteal       map[string]float64 // each core's share stolen by the hypervisor
 }
 
 const clkTck = 100 // USER_HZ on Linux
@@ -181,6 +181,7 @@ func measure(server, sipp int, d time.Duration) (window, error) {
 	}
 	p0, _ := cpuSecs(sipp)
 	c0 := ctxSwitches(server)
+	b0 := coreTimes()
 	t0 := time.Now()
 	time.Sleep(d)
 	s1, err := cpuSecs(server)
@@ -188,7 +189,14 @@ func measure(server, sipp int, d time.Duration) (window, error) {
 		return window{}, err
 	}
 	p1, _ := cpuSecs(sipp)
-	w := window{secs: time.Since(t0).Seconds(), serverCPU: s1 - s0, sippCPU: p1 - p0, switches: ctxSwitches(server) - c0}
+	w := window{secs: time.Since(t0).Seconds(), serverCPU: s1 - s0, sippCPU: p1 - p0, switches: ctxSwitches(server) - c0,
+		coreBusy: map[string]float64{}, coreSteal: map[string]float64{}}
+	for core, t1 := range coreTimes() {
+		if t0, ok := b0[core]; ok && t1[1] > t0[1] {
+			w.coreBusy[core] = float64(t1[0]-t0[0]) / float64(t1[1]-t0[1])
+			w.coreSteal[core] = float64(t1[2]-t0[2]) / float64(t1[1]-t0[1])
+		}
+	}
 	ents, _ := os.ReadDir(fmt.Sprintf("/proc/%d/task", server))
 	w.threads = len(ents)
 	if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", server)); err == nil {
@@ -213,6 +221,35 @@ func cpuSecs(pid int) (float64, error) {
 	u, _ := strconv.ParseUint(f[11], 10, 64)
 	k, _ := strconv.ParseUint(f[12], 10, 64)
 	return float64(u+k) / clkTck, nil
+}
+
+// coreTimes is, per core ("cpu0", ...), its busy, total and stolen jiffies from /proc/stat.
+func coreTimes() map[string][3]uint64 {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return nil
+	}
+	m := map[string][3]uint64{}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 8 || !strings.HasPrefix(f[0], "cpu") || f[0] == "cpu" {
+			continue
+		}
+		var busy, total, steal uint64
+		for i, v := range f[1:] {
+			n, _ := strconv.ParseUint(v, 10, 64)
+			total += n
+			switch i {
+			case 3, 4: // idle, iowait
+			case 7:
+				steal = n
+			default:
+				busy += n
+			}
+		}
+		m[f[0]] = [3]uint64{busy, total, steal}
+	}
+	return m
 }
 
 func ctxSwitches(pid int) uint64 {
@@ -348,6 +385,15 @@ func report(calls, rate, total int, d time.Duration, w window, sp sippStats, lt 
 		core := w.serverCPU / w.secs
 		fmt.Printf("server: %.1f %% of a core over %.0f s (%.2f ms CPU per leg-second; %.0f legs per core), %.0f context switches/s, %d threads, RSS %d MiB; sipp %.1f %%\n",
 			100*core, w.secs, 1000*core/float64(calls), float64(calls)/core, float64(w.switches)/w.secs, w.threads, w.rssKiB/1024, 100*w.sippCPU/w.secs)
+		var cores []string
+		for c := range w.coreBusy {
+			cores = append(cores, c)
+		}
+		slices.Sort(cores)
+		for _, c := range cores {
+			fmt.Printf("  %s busy %.1f %% (stolen %.1f %%)", c, 100*w.coreBusy[c], 100*w.coreSteal[c])
+		}
+		fmt.Println(" (whoever ran there: the machine is shared)")
 	}
 	fmt.Printf("sipp: %d created, %d successful, %d failed; mean set-up (INVITE to 200) %s; [%s]\n",
 		sp.created, sp.ok, sp.failed, sp.setup, sp.setupBuckets)
