@@ -49,8 +49,13 @@ func benchLegs(b *testing.B, n int) (*Gateway, []*Leg, *net.UDPConn) {
 
 // One music packet to 100 queued phones: one Opus decode and G.711 encode, then 100 stamped
 // headers and sends (the sends dominate).
-func BenchmarkMusicTo100Legs(b *testing.B) {
-	_, legs, _ := benchLegs(b, 100)
+func BenchmarkMusicTo100Legs(b *testing.B) { benchDown(b, 100) }
+
+// One packet of an agent's voice to the one phone hearing it: the whole transcoding per packet.
+func BenchmarkVoiceToLeg(b *testing.B) { benchDown(b, 1) }
+
+func benchDown(b *testing.B, n int) {
+	_, legs, _ := benchLegs(b, n)
 	music := newOpusSource("music", media.Audio)
 	for _, l := range legs {
 		if err := l.Attach(music); err != nil {
@@ -59,15 +64,19 @@ func BenchmarkMusicTo100Legs(b *testing.B) {
 	}
 	enc, _ := audio.NewOpusEncoder(audio.OpusConfig{})
 	pcm := make([]int16, frame48)
-	tone(pcm, 440, 48000, 0)
-	pkt, _ := enc.Encode(pcm, nil)
+	var pkts [][]byte
+	for i := range 50 {
+		tone(pcm, 440, 48000, i*frame48)
+		p, _ := enc.Encode(pcm, make([]byte, 1500))
+		pkts = append(pkts, p)
+	}
 	h := rtp.Header{Version: 2, PayloadType: 111}
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		h.SequenceNumber = uint16(i)
-		music.fan.Write(&h, pkt)
+		music.fan.Write(&h, pkts[i%len(pkts)])
 	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/100, "ns/leg")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/leg")
 }
 
 // One clock step of a queued phone: its packet read from the socket into the jitter buffer and

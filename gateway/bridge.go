@@ -2,19 +2,28 @@ package gateway
 
 import (
 	"fmt"
-	"slices"
 	"time"
+
+	"github.com/hraban/opus"
 
 	"github.com/contactcenter/vcc/media/audio"
 )
 
-// The transcoding between a phone's G.711 at 8 kHz and the rooms' Opus at 48 kHz, one direction
-// per type. Neither touches the network: a leg feeds them packets and sends what they return, so
-// tests can run them on their own. Each belongs to one goroutine.
+// The transcoding between a phone's G.711 at 8 kHz and the rooms' Opus, one direction per type.
+// Opus is encoded from and decoded to 8 kHz directly (libopus takes and gives 8 kHz; the packets
+// are ordinary Opus, 48 kHz on the wire): a phone has no more than 4 kHz of audio to give, and the
+// resampling and the wideband encoding it would cost are saved. The MCU's mixer works on 48 kHz PCM,
+// so that path alone resamples. Neither type touches the network: a leg feeds them packets and
+// sends what they return, so tests can run them on their own. Each belongs to one goroutine.
 
 const (
 	frame8  = 160 // samples in 20 ms at 8 kHz: one G.711 packet
-	frame48 = 960 // samples in 20 ms at 48 kHz: one Opus packet
+	frame48 = 960 // samples in 20 ms at 48 kHz: one Opus packet's RTP timestamp step
+
+	// phoneOpusBitrate and phoneOpusComplexity set the encoder of a phone's voice: 24 kbit/s is
+	// transparent for narrowband speech.
+	phoneOpusBitrate    = 24000
+	phoneOpusComplexity = 5
 )
 
 // g711 decodes and encodes one of the two laws.
@@ -30,18 +39,20 @@ func lawOf(pt uint8) g711 {
 	return g711{audio.DecodeULaw, audio.EncodeULaw}
 }
 
-// upBridge is the phone-to-room direction: G.711 packets go into a jitter buffer; every 20 ms Tick
-// releases one frame (concealing a lost one), resamples it to 48 kHz and encodes it as Opus.
+// upBridge is the phone-to-room direction: G.711 packets go into a jitter buffer; every 20 ms Next
+// releases one 8 kHz frame (concealing a lost one), which Encode turns into Opus and Upsample into
+// 48 kHz PCM for a mixer.
 type upBridge struct {
 	law   g711
 	jb    *audio.JitterBuffer
-	rs    *audio.Resampler
-	enc   *audio.OpusEncoder
-	pcm8  []int16 // the frame being played
-	last  []int16 // the last good frame, repeated (fading) over a loss
-	lost  int     // consecutive frames concealed
-	fifo  []int16 // 48 kHz samples waiting for a whole 20 ms frame
-	frame []int16 // the 20 ms at 48 kHz released by the last Frame
+	enc   *opus.Encoder
+	rs    *audio.Resampler // 8 -> 48 kHz, for PCM sinks only
+	pcm8  []int16          // the packet being played
+	last  []int16          // the last good packet, repeated (fading) over a loss
+	lost  int              // consecutive packets concealed
+	fifo  []int16          // 8 kHz samples waiting for a whole 20 ms frame (packets of other lengths)
+	frame []int16          // the frame Next released
+	up    []int16          // the frame Upsample made
 	opus  []byte
 	heard bool // a frame has been played since the start (or since the buffer idled)
 }
@@ -55,14 +66,21 @@ func newUpBridge(pt uint8) (*upBridge, error) {
 	if err != nil {
 		return nil, err
 	}
-	enc, err := audio.NewOpusEncoder(audio.OpusConfig{BitrateKbps: 24})
+	enc, err := opus.NewEncoder(8000, 1, opus.AppVoIP)
+	if err == nil {
+		err = enc.SetBitrate(phoneOpusBitrate)
+	}
+	if err == nil {
+		err = enc.SetComplexity(phoneOpusComplexity)
+	}
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("gateway: opus encoder: %w", err)
 	}
 	return &upBridge{
 		law: lawOf(pt), jb: jb, rs: rs, enc: enc,
 		pcm8: make([]int16, 0, 1500), last: make([]int16, 0, 1500),
-		fifo: make([]int16, 0, 4*frame48), opus: make([]byte, 1500),
+		fifo: make([]int16, 0, 4*frame8), frame: make([]int16, frame8), up: make([]int16, frame48),
+		opus: make([]byte, 1500),
 	}, nil
 }
 
@@ -78,7 +96,7 @@ func (u *upBridge) Reset() { u.jb.Reset() }
 // its pace, ready for when someone does.
 func (u *upBridge) Skip() { u.jb.Pop() }
 
-// Restart forgets the audio before a pause in the encoding (between Skips and Ticks): the next
+// Restart forgets the audio before a pause in the encoding (between Skips and Nexts): the next
 // frame is a fresh start, with no tail to conceal or resample.
 func (u *upBridge) Restart() {
 	u.heard, u.lost = false, 0
@@ -87,24 +105,29 @@ func (u *upBridge) Restart() {
 	u.rs.Reset()
 }
 
-// Tick plays one 20 ms frame and returns an Opus packet when one is complete, nil when there is
-// nothing to send (the buffer is filling, or the phone is silent: on hold, or gone).
+// Tick plays one 20 ms frame and returns it as an Opus packet, nil when there is nothing to send
+// (the buffer is filling, or the phone is silent: on hold, or gone).
 func (u *upBridge) Tick() ([]byte, error) {
-	frame, err := u.Frame()
-	if err != nil || frame == nil {
-		return nil, err
+	frame := u.Next()
+	if frame == nil {
+		return nil, nil
 	}
-	pkt, err := u.enc.Encode(frame, u.opus)
-	if err != nil {
-		return nil, fmt.Errorf("gateway: opus encode: %w", err)
-	}
-	return pkt, nil
+	return u.Encode(frame)
 }
 
-// Frame plays one 20 ms frame and returns it as 48 kHz PCM when one is complete (valid until the
-// next call), nil when there is nothing to send. Tick encodes it; a PCM receiver (the MCU's mixer)
-// takes it as it is.
+// Frame plays one 20 ms frame and returns it as 48 kHz PCM (valid until the next call), nil when
+// there is nothing to send.
 func (u *upBridge) Frame() ([]int16, error) {
+	frame := u.Next()
+	if frame == nil {
+		return nil, nil
+	}
+	return u.Upsample(frame)
+}
+
+// Next plays one 20 ms frame of the phone's 8 kHz audio (valid until the next call), nil when
+// there is nothing to play.
+func (u *upBridge) Next() []int16 {
 	payload, missing := u.jb.Pop()
 	switch {
 	case payload != nil:
@@ -133,95 +156,121 @@ func (u *upBridge) Frame() ([]int16, error) {
 			u.rs.Reset()
 			u.fifo = u.fifo[:0]
 		}
-		return nil, nil
+		return nil
 	}
-	n := len(u.fifo)
-	out := u.rs.OutLen(len(u.pcm8))
-	u.fifo = slices.Grow(u.fifo, out)[:n+out]
-	if _, err := u.rs.Process(u.fifo[n:n+out], u.pcm8); err != nil {
-		u.fifo = u.fifo[:n]
-		return nil, err
+	u.fifo = append(u.fifo, u.pcm8...)
+	if len(u.fifo) < frame8 {
+		return nil
 	}
-	if len(u.fifo) < frame48 {
-		return nil, nil
+	copy(u.frame, u.fifo)
+	rest := copy(u.fifo, u.fifo[frame8:])
+	// A phone sending longer packets than 20 ms (we answer ptime 20) gets one packet played per
+	// 20 ms; what is left over is bounded to a frame, so the delay does not grow.
+	if rest > frame8 {
+		rest = copy(u.fifo, u.fifo[rest-frame8:rest])
 	}
-	u.frame = append(u.frame[:0], u.fifo[:frame48]...)
-	rest := copy(u.fifo, u.fifo[frame48:])
 	u.fifo = u.fifo[:rest]
-	return u.frame, nil
+	return u.frame
 }
 
-// downBridge is the room-to-phone direction: Opus packets are decoded to 48 kHz, resampled to
-// 8 kHz and cut into 20 ms G.711 payloads. It runs once per arriving packet, so what it sends is
-// paced by the source.
+// Encode turns one 8 kHz frame into an Opus packet, valid until the next call.
+func (u *upBridge) Encode(frame []int16) ([]byte, error) {
+	n, err := u.enc.Encode(frame, u.opus)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: opus encode: %w", err)
+	}
+	return u.opus[:n], nil
+}
+
+// Upsample turns one 8 kHz frame into 48 kHz PCM, valid until the next call.
+func (u *upBridge) Upsample(frame []int16) ([]int16, error) {
+	out, err := u.rs.Process(u.up, frame)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// downBridge is the room-to-phone direction: Opus packets are decoded to 8 kHz and cut into 20 ms
+// G.711 payloads (48 kHz PCM from a mixer is resampled first). It runs once per arriving packet,
+// so what it sends is paced by the source.
 type downBridge struct {
 	law    g711
-	dec    *audio.OpusDecoder
-	rs     *audio.Resampler
-	pcm48  []int16
-	fifo   []int16 // 8 kHz samples waiting for a whole G.711 frame
+	dec    *opus.Decoder
+	rs     *audio.Resampler // 48 -> 8 kHz, for PCM sources only
 	pcm8   []int16
+	fifo   []int16 // 8 kHz samples waiting for a whole G.711 frame
 	out    []byte
 	seq    uint16
 	seeded bool
 }
 
 func newDownBridge(pt uint8) (*downBridge, error) {
-	dec, err := audio.NewOpusDecoder()
+	dec, err := opus.NewDecoder(8000, 1)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("gateway: opus decoder: %w", err)
 	}
 	rs, err := audio.NewResampler(audio.ResamplerConfig{From: audio.OpusSampleRate, To: 8000})
 	if err != nil {
 		return nil, err
 	}
-	return &downBridge{law: lawOf(pt), dec: dec, rs: rs, pcm48: make([]int16, 5760),
-		fifo: make([]int16, 0, 4*frame8), pcm8: make([]int16, 960), out: make([]byte, 0, 960)}, nil
+	// 120 ms, the longest Opus packet, at 8 kHz.
+	return &downBridge{law: lawOf(pt), dec: dec, rs: rs, pcm8: make([]int16, 960),
+		fifo: make([]int16, 0, 8*frame8), out: make([]byte, 0, frame8)}, nil
 }
 
 // Restart forgets the previous stream: the next packet comes from another source.
 func (d *downBridge) Restart() error {
-	dec, err := audio.NewOpusDecoder()
+	dec, err := opus.NewDecoder(8000, 1)
 	if err != nil {
-		return err
+		return fmt.Errorf("gateway: opus decoder: %w", err)
 	}
 	d.dec, d.seeded, d.fifo = dec, false, d.fifo[:0]
 	d.rs.Reset()
 	return nil
 }
 
-// Push decodes one Opus packet (concealing up to three lost ones before it) and calls emit with
-// each complete G.711 payload, valid only during the call.
+// Push decodes one Opus packet (concealing up to three lost ones before it, from the packet's
+// in-band FEC when the sender put any there) and calls emit with each complete G.711 payload,
+// valid only during the call.
 func (d *downBridge) Push(seq uint16, payload []byte, emit func([]byte)) error {
+	if len(payload) == 0 {
+		return nil
+	}
 	if d.seeded {
 		gap := int(uint16(seq - d.seq))
 		if gap == 0 || gap > 0x8000 {
 			return nil // a duplicate or a late packet
 		}
 		for i := 1; i < gap && i <= 3; i++ {
-			n, err := d.dec.DecodePLC(payload, d.pcm48[:frame48])
-			if err == nil {
-				d.feed(d.pcm48[:n], emit)
+			plc := d.pcm8[:frame8:frame8] // libopus conceals as many samples as the capacity
+			if d.dec.DecodeFEC(payload, plc) == nil {
+				d.feed8(plc, emit)
 			}
 		}
 	}
 	d.seq, d.seeded = seq, true
-	n, err := d.dec.Decode(payload, d.pcm48)
+	n, err := d.dec.Decode(payload, d.pcm8[:len(d.pcm8):len(d.pcm8)])
 	if err != nil {
-		return err
+		return fmt.Errorf("gateway: opus decode: %w", err)
 	}
-	d.feed(d.pcm48[:n], emit)
+	d.feed8(d.pcm8[:n], emit)
 	return nil
 }
 
+// feed takes 48 kHz PCM (a mixer's) and calls emit with each complete G.711 payload.
 func (d *downBridge) feed(pcm []int16, emit func([]byte)) {
-	// Opus frames are multiples of 2.5 ms (120 samples), always a multiple of the ratio 6.
+	// Frames are multiples of 2.5 ms (120 samples), always a multiple of the ratio 6.
 	pcm = pcm[:len(pcm)-len(pcm)%6]
 	out, err := d.rs.Process(d.pcm8[:cap(d.pcm8)], pcm)
 	if err != nil {
 		return
 	}
-	d.fifo = append(d.fifo, out...)
+	d.feed8(out, emit)
+}
+
+func (d *downBridge) feed8(pcm []int16, emit func([]byte)) {
+	d.fifo = append(d.fifo, pcm...)
 	for len(d.fifo) >= frame8 {
 		d.out = d.law.encode(d.out[:0], d.fifo[:frame8])
 		emit(d.out)

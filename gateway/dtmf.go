@@ -124,7 +124,7 @@ func (l *Leg) playDigit(now time.Time) {
 		tx.advance(now) // the tone starts where the audio would be now
 		d.active, d.code, d.ts, d.tick = true, tx.digits[0], tx.h.Timestamp, 0
 		tx.digits = tx.digits[1:]
-		l.log.Debug("dtmf to the phone", "digit", string(digits[d.code]))
+		l.log.Debug("dtmf digit sent") // never the digit (PCI DSS)
 	}
 	k := d.tick
 	d.tick++

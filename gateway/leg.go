@@ -446,8 +446,8 @@ func (l *Leg) receive(pkt []byte, from netip.AddrPort, now time.Time) {
 }
 
 // play releases one 20 ms frame from the jitter buffer. Only when someone receives the phone's
-// voice is it decoded, resampled and encoded to Opus; otherwise it is dropped (a phone waiting
-// in the queue costs no encoding).
+// voice is it decoded and encoded to Opus (or resampled to 48 kHz for a PCM sink, the MCU's
+// mixer); otherwise it is dropped (a phone waiting in the queue costs no encoding).
 func (l *Leg) play() {
 	rx := &l.rx
 	rx.ts += frame48
@@ -462,18 +462,22 @@ func (l *Leg) play() {
 		rx.up.Skip()
 		return
 	}
-	frame, err := rx.up.Frame()
-	if err != nil || frame == nil {
+	frame := rx.up.Next()
+	if frame == nil {
 		rx.gap = true
 		return
 	}
-	for _, k := range pcmSinks {
-		k.WritePCM(frame)
+	if len(pcmSinks) > 0 {
+		if pcm, err := rx.up.Upsample(frame); err == nil {
+			for _, k := range pcmSinks {
+				k.WritePCM(pcm)
+			}
+		}
 	}
 	if !rtpSinks {
 		return
 	}
-	pkt, err := rx.up.enc.Encode(frame, rx.up.opus)
+	pkt, err := rx.up.Encode(frame)
 	if err != nil || len(pkt) == 0 {
 		rx.gap = true
 		return
