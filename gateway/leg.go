@@ -451,9 +451,9 @@ func (l *Leg) receive(pkt []byte, from netip.AddrPort, now time.Time) {
 func (l *Leg) play() {
 	rx := &l.rx
 	rx.ts += frame48
-	pcmSinks := l.src.pcmSinks()
+	pcmSinks, nbSinks := l.src.pcmSinks(), l.src.nbSinks()
 	rtpSinks := l.src.fan.Len() > 0
-	if listening := rtpSinks || len(pcmSinks) > 0; listening != rx.encoding {
+	if listening := rtpSinks || len(pcmSinks) > 0 || len(nbSinks) > 0; listening != rx.encoding {
 		rx.encoding = listening
 		rx.up.Restart()
 		rx.gap = true
@@ -466,6 +466,9 @@ func (l *Leg) play() {
 	if frame == nil {
 		rx.gap = true
 		return
+	}
+	for _, m := range nbSinks {
+		m.write8(frame)
 	}
 	if len(pcmSinks) > 0 {
 		if pcm, err := rx.up.Upsample(frame); err == nil {

@@ -26,6 +26,33 @@ type phoneSource struct {
 
 	pcmMu sync.Mutex
 	pcm   atomic.Pointer[[]media.PCMSink] // copy-on-write, read by the gateway clock
+	nb    atomic.Pointer[[]*downMux]      // other phones hearing this one: they take its 8 kHz as it is
+}
+
+// addNB and removeNB subscribe another phone's downMux to the 8 kHz frames: a phone hearing a phone
+// (a consulted number, a transfer) needs neither Opus nor resampling.
+func (s *phoneSource) addNB(m *downMux) {
+	s.pcmMu.Lock()
+	defer s.pcmMu.Unlock()
+	next := append(slices.Clone(s.nbSinks()), m)
+	s.nb.Store(&next)
+}
+
+func (s *phoneSource) removeNB(m *downMux) {
+	s.pcmMu.Lock()
+	defer s.pcmMu.Unlock()
+	cur := s.nbSinks()
+	if i := slices.Index(cur, m); i >= 0 {
+		next := slices.Delete(slices.Clone(cur), i, i+1)
+		s.nb.Store(&next)
+	}
+}
+
+func (s *phoneSource) nbSinks() []*downMux {
+	if p := s.nb.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 // AddPCMSink implements media.PCMSource.
@@ -83,6 +110,17 @@ type downMux struct {
 type muxKey struct {
 	src media.Source
 	law uint8
+}
+
+// write8 takes another phone's 8 kHz frame: only the G.711 encoding is left to do.
+func (m *downMux) write8(frame []int16) {
+	if len(*m.legs.Load()) == 0 {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.now = time.Now()
+	m.dn.feed8(frame, m.emit)
 }
 
 // WritePCM takes a source's audio as 48 kHz PCM (the MCU's mix-minus for this phone): only the
@@ -170,9 +208,13 @@ func attachable(src media.Source) bool {
 	return src.Kind() == media.Audio && strings.EqualFold(src.Codec().MimeType, "audio/opus")
 }
 
-// subscribe takes src's audio as PCM when it offers it (the MCU's mix: no Opus encode there, no
-// decode here), else as Opus RTP.
+// subscribe takes another phone's audio at 8 kHz, src's audio as PCM when it offers it (the
+// MCU's mix: no Opus encode there, no decode here), else as Opus RTP.
 func subscribe(src media.Source, m *downMux) error {
+	if ps, ok := src.(*phoneSource); ok {
+		ps.addNB(m)
+		return nil
+	}
 	if ps, ok := src.(media.PCMSource); ok {
 		return ps.AddPCMSink(m)
 	}
@@ -180,6 +222,10 @@ func subscribe(src media.Source, m *downMux) error {
 }
 
 func unsubscribe(src media.Source, m *downMux) {
+	if ps, ok := src.(*phoneSource); ok {
+		ps.removeNB(m)
+		return
+	}
 	if ps, ok := src.(media.PCMSource); ok {
 		ps.RemovePCMSink(m)
 		return

@@ -6,10 +6,11 @@
 //	    starts the server pinned to one core and sipp (test/sipp/uac_queue_load.xml) on the other,
 //	    reads the server's CPU from /proc over a window once every call is up, then its per-leg
 //	    counters from its log, and prints one summary.
-//	siploadtest serve -sip 127.0.0.1:5070 -mode pairs
+//	siploadtest serve -sip 127.0.0.1:5070 -mode agents
 //	    a gateway alone (no call center) whose callers hear the music (mode queue) or are bridged
-//	    in pairs (mode pairs): the first of each pair hears the music until the second calls.
-//	    run -pairs starts it instead of vccserver.
+//	    two by two, phone to phone (mode pairs) or through Opus as with a browser agent (mode
+//	    agents); the first of each pair hears the music until the second calls. run -mode M starts
+//	    it instead of vccserver.
 package main
 
 import (

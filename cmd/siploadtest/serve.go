@@ -12,6 +12,7 @@ import (
 
 	"github.com/contactcenter/vcc/call"
 	"github.com/contactcenter/vcc/gateway"
+	"github.com/contactcenter/vcc/media"
 	"github.com/contactcenter/vcc/media/moh"
 )
 
@@ -20,10 +21,12 @@ import (
 func serveCmd(args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ExitOnError)
 	addr := fs.String("sip", "127.0.0.1:5070", "SIP listen address")
-	mode := fs.String("mode", "pairs", "queue: every caller hears the music; pairs: callers are bridged two by two")
+	mode := fs.String("mode", "pairs", "queue: every caller hears the music; pairs: callers are bridged two by two, "+
+		"phone to phone (8 kHz G.711 both ways); agents: bridged two by two through Opus, as a phone with a browser agent is "+
+		"(each phone's voice encoded to Opus, the other's decoded)")
 	_ = fs.Parse(args)
-	if *mode != "queue" && *mode != "pairs" {
-		return fmt.Errorf("mode %q: queue or pairs", *mode)
+	if *mode != "queue" && *mode != "pairs" && *mode != "agents" {
+		return fmt.Errorf("mode %q: queue, pairs or agents", *mode)
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	music, err := moh.New()
@@ -35,7 +38,7 @@ func serveCmd(args []string) error {
 	if err != nil {
 		return err
 	}
-	gw.ServeInbound(&pairer{music: music, pairs: *mode == "pairs"})
+	gw.ServeInbound(&pairer{music: music, pairs: *mode != "queue", opus: *mode == "agents"})
 	fmt.Fprintf(os.Stderr, "siploadtest: SIP gateway on %s (mode %s)\n", gw.Addr(), *mode)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
@@ -47,6 +50,7 @@ func serveCmd(args []string) error {
 type pairer struct {
 	music   *moh.Source
 	pairs   bool
+	opus    bool // hear each other as Opus RTP only
 	mu      sync.Mutex
 	waiting call.Endpoint
 	n       int
@@ -70,11 +74,19 @@ func (p *pairer) Enqueue(_ context.Context, _ call.UserRef, _ string, ep call.En
 	a := p.waiting
 	p.waiting = nil
 	// Each hears the other over the music (which stays attached underneath, as on hold).
-	if err := a.Attach(ep.Sources()[0]); err != nil {
+	as, eps := a.Sources()[0], ep.Sources()[0]
+	if p.opus {
+		as, eps = rtpOnly{as}, rtpOnly{eps}
+	}
+	if err := a.Attach(eps); err != nil {
 		return "", err
 	}
-	if err := ep.Attach(a.Sources()[0]); err != nil {
+	if err := ep.Attach(as); err != nil {
 		return "", err
 	}
 	return id, nil
 }
+
+// rtpOnly offers a source's Opus RTP and nothing else, as a browser's microphone does: the phone
+// hearing it decodes Opus, and the phone it comes from encodes it.
+type rtpOnly struct{ media.Source }
