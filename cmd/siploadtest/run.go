@@ -102,6 +102,7 @@ func runCmd(args []string) error {
 	sipp.Stdout, sipp.Stderr = sippOut, sippOut
 	fmt.Fprintf(os.Stderr, "siploadtest: %s\nsiploadtest: taskset %s (in %s)\n", strings.Join(srv.Args, " "), strings.Join(sippArgs, " "), work)
 	start := time.Now()
+	cpu0, _ := cpuSecs(srv.Process.Pid)
 	if err := sipp.Start(); err != nil {
 		return err
 	}
@@ -124,6 +125,7 @@ func runCmd(args []string) error {
 		fmt.Fprintln(os.Stderr, "siploadtest: sipp:", err)
 	}
 	elapsed := time.Since(start)
+	cpu1, _ := cpuSecs(srv.Process.Pid)
 	_ = srv.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-srvDone:
@@ -140,7 +142,7 @@ func runCmd(args []string) error {
 	if err != nil {
 		return err
 	}
-	report(*calls, *rate, *total, *duration, w, sp, legs, elapsed)
+	report(*calls, *rate, *total, *duration, w, sp, legs, elapsed, cpu1-cpu0)
 	return nil
 }
 
@@ -273,6 +275,7 @@ type sippStats struct {
 	created, ok, failed int
 	setup               time.Duration // mean time from INVITE to 200 (rtd)
 	setupBuckets        string
+	rate                string // calls per second sipp achieved, on average
 }
 
 func readSippStats(path string) (sippStats, error) {
@@ -295,7 +298,7 @@ func readSippStats(path string) (sippStats, error) {
 		return ""
 	}
 	atoi := func(s string) int { n, _ := strconv.Atoi(s); return n }
-	st := sippStats{created: atoi(get("TotalCallCreated")), ok: atoi(get("SuccessfulCall(C)")), failed: atoi(get("FailedCall(C)"))}
+	st := sippStats{created: atoi(get("TotalCallCreated")), ok: atoi(get("SuccessfulCall(C)")), failed: atoi(get("FailedCall(C)")), rate: get("CallRate(C)")}
 	if p := strings.Split(get("ResponseTime1(C)"), ":"); len(p) == 4 {
 		h, m, s, us := atoi(p[0]), atoi(p[1]), atoi(p[2]), atoi(p[3])
 		st.setup = time.Duration(h)*time.Hour + time.Duration(m)*time.Minute + time.Duration(s)*time.Second + time.Duration(us)*time.Microsecond
@@ -379,8 +382,9 @@ func readLegs(path string) (legTotals, error) {
 	return t, sc.Err()
 }
 
-func report(calls, rate, total int, d time.Duration, w window, sp sippStats, lt legTotals, elapsed time.Duration) {
-	fmt.Printf("load: %d concurrent calls of %s placed at %d/s (%d in all), elapsed %s\n", calls, d, rate, total, elapsed.Round(time.Second))
+func report(calls, rate, total int, d time.Duration, w window, sp sippStats, lt legTotals, elapsed time.Duration, runCPU float64) {
+	fmt.Printf("load: %d concurrent calls of %s placed at %d/s (%d in all), elapsed %s; server CPU over the whole run %.1f s (%.1f ms per call)\n",
+		calls, d, rate, total, elapsed.Round(time.Second), runCPU, 1000*runCPU/float64(max(total, 1)))
 	if w.secs > 0 {
 		core := w.serverCPU / w.secs
 		fmt.Printf("server: %.1f %% of a core over %.0f s (%.2f ms CPU per leg-second; %.0f legs per core), %.0f context switches/s, %d threads, RSS %d MiB; sipp %.1f %%\n",
@@ -395,8 +399,8 @@ func report(calls, rate, total int, d time.Duration, w window, sp sippStats, lt 
 		}
 		fmt.Println(" (whoever ran there: the machine is shared)")
 	}
-	fmt.Printf("sipp: %d created, %d successful, %d failed; mean set-up (INVITE to 200) %s; [%s]\n",
-		sp.created, sp.ok, sp.failed, sp.setup, sp.setupBuckets)
+	fmt.Printf("sipp: %d created (%s per second on average), %d successful, %d failed; mean set-up (INVITE to 200) %d ms; [%s]\n",
+		sp.created, sp.rate, sp.ok, sp.failed, sp.setup.Milliseconds(), sp.setupBuckets)
 	sent := lt.in + lt.lost
 	pct := func(a, b uint64) float64 {
 		if b == 0 {
