@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"math"
 	"net"
 	"os"
 	"os/exec"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/contactcenter/vcc/client"
 	"github.com/contactcenter/vcc/cmd/app"
+	"github.com/contactcenter/vcc/media/audio"
 )
 
 // Phones are sipp (a real SIP user agent that streams RTP from pcap files) against the in-process
@@ -265,5 +267,55 @@ func TestSIPPhoneHold(t *testing.T) { // R11
 	phone.wait(t, ctx, "hold and resume")
 	if reason, by := waitEnded(t, ctx, agent.c, "phone hangs up"); reason != "hangup" || by != "tel:sipp" {
 		t.Fatalf("call ended with %q by %q, want hangup by tel:sipp after hold and resume", reason, by)
+	}
+}
+
+// Twenty phones call in at once with test/sipp/uac_queue_load.xml (the load test's phone:
+// rtp_stream of a looped A-law file) and wait in the queue hearing the music: every call is
+// queued (vcc_calls) and every one passes its scenario. A smoke test of the load set-up of
+// docs/BENCHMARKS-sip.md.
+func TestSIPQueuedPhonesLoadSmoke(t *testing.T) {
+	needSipp(t)
+	srv := startServer(t, withSIP(""))
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	defer cancel()
+	dir := t.TempDir()
+	pcm := make([]int16, 8000)
+	for i := range pcm {
+		pcm[i] = int16(6000 * math.Sin(2*math.Pi*440*float64(i)/8000))
+	}
+	if err := os.WriteFile(filepath.Join(dir, "load.alaw"), audio.EncodeALaw(nil, pcm), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const calls = 20
+	cmd := exec.CommandContext(ctx, "sipp", "-sf", scenario("uac_queue_load.xml"), "-s", "100",
+		"-i", "127.0.0.1", "-p", strconv.Itoa(freeUDPPort(t)), "-mi", "127.0.0.1", "-mp", strconv.Itoa(freeUDPPort(t)),
+		"-l", strconv.Itoa(calls), "-m", strconv.Itoa(calls), "-r", strconv.Itoa(calls), "-d", "4000",
+		"-nostdin", "-timeout", "30", "-timeout_error", "-trace_err", "-error_file", filepath.Join(dir, "errors.log"), srv.SIPAddr)
+	cmd.Dir = dir
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	deadline := time.Now().Add(3 * time.Second)
+	for metricValue(t, srv, "vcc_calls") < calls {
+		if time.Now().After(deadline) {
+			t.Fatalf("%v calls in progress, want %d queued", metricValue(t, srv, "vcc_calls"), calls)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err := <-done; err != nil {
+		errs, _ := os.ReadFile(filepath.Join(dir, "errors.log"))
+		t.Fatalf("sipp: %v\n%s\n%s", err, tail(out.Bytes(), 3000), tail(errs, 3000))
+	}
+	deadline = time.Now().Add(5 * time.Second)
+	for metricValue(t, srv, "vcc_calls") != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%v calls still in progress after every phone hung up", metricValue(t, srv, "vcc_calls"))
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
