@@ -59,9 +59,6 @@ func (c *legClock) remove(l *Leg) {
 	c.legs.Store(&next)
 }
 
-// Legs is how many legs the clock serves.
-func (c *legClock) len() int { return len(*c.legs.Load()) }
-
 // maxCatchUp is how many 20 ms steps one tick may play to catch up after the clock was held up
 // (the process starved of CPU, the VM paused). The steps keep each jitter buffer's playout in time
 // with the phone's sending; beyond it the backlog is dropped and counted as missed.
