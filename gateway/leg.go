@@ -451,7 +451,7 @@ func (l *Leg) receive(pkt []byte, from netip.AddrPort, now time.Time) {
 func (l *Leg) play() {
 	rx := &l.rx
 	rx.ts += frame48
-	pcmSinks, nbSinks := l.src.pcmSinks(), l.src.nbSinks()
+	pcmSinks, nbSinks := l.src.pcm.Load(), l.src.nb.Load()
 	rtpSinks := l.src.fan.Len() > 0
 	if listening := rtpSinks || len(pcmSinks) > 0 || len(nbSinks) > 0; listening != rx.encoding {
 		rx.encoding = listening

@@ -59,11 +59,11 @@ func TestPhoneHearsPhone(t *testing.T) {
 		}
 	}()
 	eventually(t, "A's tone at B in PCMA", func() bool { return heard.Load() >= 20 })
-	if n, p := a.src.fan.Len(), len(a.src.pcmSinks()); n != 0 || p != 0 {
+	if n, p := a.src.fan.Len(), len(a.src.pcm.Load()); n != 0 || p != 0 {
 		t.Fatalf("A's source has %d RTP and %d PCM sinks: its voice was transcoded through Opus or 48 kHz", n, p)
 	}
 	b.Detach(a.Sources()[0])
-	if len(a.src.nbSinks()) != 0 {
+	if len(a.src.nb.Load()) != 0 {
 		t.Fatal("B still subscribed after Detach")
 	}
 }

@@ -24,63 +24,15 @@ type phoneSource struct {
 	party string
 	fan   *media.Fanout
 
-	pcmMu sync.Mutex
-	pcm   atomic.Pointer[[]media.PCMSink] // copy-on-write, read by the gateway clock
-	nb    atomic.Pointer[[]*downMux]      // other phones hearing this one: they take its 8 kHz as it is
-}
-
-// addNB and removeNB subscribe another phone's downMux to the 8 kHz frames: a phone hearing a phone
-// (a consulted number, a transfer) needs neither Opus nor resampling.
-func (s *phoneSource) addNB(m *downMux) {
-	s.pcmMu.Lock()
-	defer s.pcmMu.Unlock()
-	next := append(slices.Clone(s.nbSinks()), m)
-	s.nb.Store(&next)
-}
-
-func (s *phoneSource) removeNB(m *downMux) {
-	s.pcmMu.Lock()
-	defer s.pcmMu.Unlock()
-	cur := s.nbSinks()
-	if i := slices.Index(cur, m); i >= 0 {
-		next := slices.Delete(slices.Clone(cur), i, i+1)
-		s.nb.Store(&next)
-	}
-}
-
-func (s *phoneSource) nbSinks() []*downMux {
-	if p := s.nb.Load(); p != nil {
-		return *p
-	}
-	return nil
+	pcm media.CowList[media.PCMSink] // read by the gateway clock
+	nb  media.CowList[*downMux]      // other phones hearing this one: they take its 8 kHz as it is
 }
 
 // AddPCMSink implements media.PCMSource.
-func (s *phoneSource) AddPCMSink(k media.PCMSink) error {
-	s.pcmMu.Lock()
-	defer s.pcmMu.Unlock()
-	next := append(slices.Clone(s.pcmSinks()), k)
-	s.pcm.Store(&next)
-	return nil
-}
+func (s *phoneSource) AddPCMSink(k media.PCMSink) error { s.pcm.Add(k); return nil }
 
 // RemovePCMSink implements media.PCMSource.
-func (s *phoneSource) RemovePCMSink(k media.PCMSink) {
-	s.pcmMu.Lock()
-	defer s.pcmMu.Unlock()
-	cur := s.pcmSinks()
-	if i := slices.Index(cur, k); i >= 0 {
-		next := slices.Delete(slices.Clone(cur), i, i+1)
-		s.pcm.Store(&next)
-	}
-}
-
-func (s *phoneSource) pcmSinks() []media.PCMSink {
-	if p := s.pcm.Load(); p != nil {
-		return *p
-	}
-	return nil
-}
+func (s *phoneSource) RemovePCMSink(k media.PCMSink) { s.pcm.Remove(k) }
 
 func (s *phoneSource) ID() string                 { return s.id }
 func (s *phoneSource) Label() string              { return "microphone" }
@@ -212,7 +164,7 @@ func attachable(src media.Source) bool {
 // MCU's mix: no Opus encode there, no decode here), else as Opus RTP.
 func subscribe(src media.Source, m *downMux) error {
 	if ps, ok := src.(*phoneSource); ok {
-		ps.addNB(m)
+		ps.nb.Add(m)
 		return nil
 	}
 	if ps, ok := src.(media.PCMSource); ok {
@@ -223,7 +175,7 @@ func subscribe(src media.Source, m *downMux) error {
 
 func unsubscribe(src media.Source, m *downMux) {
 	if ps, ok := src.(*phoneSource); ok {
-		ps.removeNB(m)
+		ps.nb.Remove(m)
 		return
 	}
 	if ps, ok := src.(media.PCMSource); ok {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/contactcenter/vcc/call"
 	"github.com/contactcenter/vcc/mcu/compose"
+	"github.com/contactcenter/vcc/media"
 	"github.com/contactcenter/vcc/media/frame"
 	"github.com/contactcenter/vcc/media/vp8"
 )
@@ -60,7 +61,7 @@ func newComposite(id string, pic call.Picture, cfg Config, comp *compose.Composi
 	}
 	c := &composite{
 		pic: pic, comp: comp, enc: enc, pkt: pkt, canvas: canvas,
-		out:   newOutput(id, "composite", mediaVideo, vp8Codec, r.ctr),
+		out:   newOutput(id, "composite", media.Video, vp8Codec, r.ctr),
 		kbps:  cfg.BitrateKbps,
 		hdr:   rtp.Header{Version: 2, PayloadType: 96, SSRC: r.ssrc()},
 		rects: compose.Tiles(pic.Layout, len(pic.Tiles), pic.Big, cfg.Width, cfg.Height),

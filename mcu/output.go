@@ -27,8 +27,7 @@ type output struct {
 
 	// PCM receivers of a mix (phone legs): they get the mix-minus before encoding, so neither side
 	// spends an Opus encode and decode on it. Copy-on-write, read by the audio clock.
-	pcmMu    sync.Mutex
-	pcmSinks atomic.Pointer[[]media.PCMSink]
+	pcmSinks media.CowList[media.PCMSink]
 }
 
 // AddPCMSink implements media.PCMSource for a mix.
@@ -36,41 +35,20 @@ func (o *output) AddPCMSink(s media.PCMSink) error {
 	if o.kind != media.Audio {
 		return ErrNotAudio
 	}
-	o.pcmMu.Lock()
-	defer o.pcmMu.Unlock()
-	var cur []media.PCMSink
-	if p := o.pcmSinks.Load(); p != nil {
-		cur = *p
-	}
-	next := append(append([]media.PCMSink(nil), cur...), s)
-	o.pcmSinks.Store(&next)
+	o.pcmSinks.Add(s)
 	return nil
 }
 
 // RemovePCMSink implements media.PCMSource.
-func (o *output) RemovePCMSink(s media.PCMSink) {
-	o.pcmMu.Lock()
-	defer o.pcmMu.Unlock()
-	p := o.pcmSinks.Load()
-	if p == nil {
-		return
-	}
-	var next []media.PCMSink
-	for _, x := range *p {
-		if x != s {
-			next = append(next, x)
-		}
-	}
-	o.pcmSinks.Store(&next)
-}
+func (o *output) RemovePCMSink(s media.PCMSink) { o.pcmSinks.Remove(s) }
 
 // writePCM hands a frame to the PCM receivers; true if there were any.
 func (o *output) writePCM(pcm []int16) bool {
-	p := o.pcmSinks.Load()
-	if p == nil || len(*p) == 0 {
+	sinks := o.pcmSinks.Load()
+	if len(sinks) == 0 {
 		return false
 	}
-	for _, s := range *p {
+	for _, s := range sinks {
 		s.WritePCM(pcm)
 	}
 	return true

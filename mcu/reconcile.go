@@ -108,7 +108,7 @@ func (r *Room) composite(pic call.Picture) *composite {
 }
 
 func (r *Room) outputID() string {
-	return "mcu-" + string(r.id) + "-" + itoa(r.nextOut)
+	return "mcu-" + string(r.id) + "-" + strconv.Itoa(r.nextOut)
 }
 
 // attach makes m receive exactly want.
@@ -171,5 +171,3 @@ func mixHeader(ssrc uint32) rtp.Header {
 }
 
 func isCodec(s media.Source, mime string) bool { return strings.EqualFold(s.Codec().MimeType, mime) }
-
-func itoa(n int) string { return strconv.Itoa(n) }

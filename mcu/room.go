@@ -24,8 +24,6 @@ import (
 	"github.com/contactcenter/vcc/media/frame"
 )
 
-const mediaVideo = media.Video
-
 // Config sizes a room's output. Zero fields take the defaults noted.
 type Config struct {
 	Width, Height int // 1280x720 (default)

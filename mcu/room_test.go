@@ -8,6 +8,7 @@ import (
 
 	"github.com/contactcenter/vcc/call"
 	"github.com/contactcenter/vcc/mcu/compose"
+	"github.com/contactcenter/vcc/media"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -189,7 +190,7 @@ func TestLeaveAndClose(t *testing.T) {
 // the picture's bitrate down, a clean link lets it climb back, and a viewer leaving takes its
 // estimate with it.
 func TestBitrateFollowsViewers(t *testing.T) {
-	o := newOutput("x", "composite", mediaVideo, vp8Codec, nil)
+	o := newOutput("x", "composite", media.Video, vp8Codec, nil)
 	o.maxKbps, o.minKbps = 1500, 200
 	good, bad := &videoRecv{}, &videoRecv{}
 	_ = o.AddSink(good)

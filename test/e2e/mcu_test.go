@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -39,18 +40,7 @@ func hearsOnly(t *testing.T, ctx context.Context, who string, p *party, others .
 	}
 }
 
-func tonesName(p *party) string { return "the party with tone " + itoa(int(tones[p.voice])) }
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	var b []byte
-	for ; n > 0; n /= 10 {
-		b = append([]byte{byte('0' + n%10)}, b...)
-	}
-	return string(b)
-}
+func tonesName(p *party) string { return "the party with tone " + strconv.Itoa(int(tones[p.voice])) }
 
 // TestMCUAutoMoveLayoutsAndVideoRules walks the MCU's life in one call with Go clients sending real
 // VP8 and Opus: auto mode starts 1:1 on the SFU (R5), the helper's arrival moves the live call to
