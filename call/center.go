@@ -37,7 +37,10 @@ type Config struct {
 
 // Dialer reaches external numbers (the SIP gateway). Without one, numbers are refused.
 type Dialer interface {
-	Dial(ctx context.Context, number string) (Endpoint, error)
+	// Dial returns the callee's endpoint once it answers. ringing, if not nil, is called (from any
+	// goroutine, at most once) when the callee is alerted (SIP 180 or 183), so the agent sees the
+	// difference between a number that rings and one the network is still trying.
+	Dial(ctx context.Context, number string, ringing func()) (Endpoint, error)
 }
 
 // Center routes customers to agents (R1) and owns the life of every call. Its state belongs to one

@@ -375,6 +375,24 @@ func TestR8ConsultNumber(t *testing.T) { // R8 R7
 	}
 }
 
+// R9 (a number): the agent sees the number being dialled, then ringing when the network says so
+// (SIP 180), then the helper once it answers. A ringing report for another number changes nothing.
+func TestR9ConsultNumberDialingThenRinging(t *testing.T) { // R9 R8
+	d := &fakeDialer{ring: make(chan struct{}), answer: make(chan struct{})}
+	h := newHarness(t, Config{Mode: ModeMCU}, WithDialer(d))
+	ann, zoe := h.customer("ann"), h.agent("zoe")
+	h.connect(ann, zoe, "sales")
+	if err := h.c.Consult(h.ctx(), zoe.u, Target{Kind: TargetNumber, ID: "+100"}, false); err != nil {
+		t.Fatal(err)
+	}
+	h.sees(zoe, "dialling", func(s CallState) bool { return s.Consult != nil && !s.Consult.Ringing && s.Consult.Helper == "" })
+	wantErr(t, "ringing for another number", h.c.Control(h.ctx(), zoe.u, ConsultRinging{Target: "+200"}), ErrInvalidState)
+	close(d.ring)
+	h.sees(zoe, "ringing", func(s CallState) bool { return s.Consult != nil && s.Consult.Ringing && s.Consult.Helper == "" })
+	close(d.answer)
+	h.sees(zoe, "answered", func(s CallState) bool { return s.Consult != nil && s.Consult.Helper == "tel:+100" })
+}
+
 // R17: a blind transfer to a queue releases the agent into wrap-up at once and hands the customer
 // to the queue, where the next agent of its skill takes them.
 func TestR17BlindTransferRequeues(t *testing.T) { // R17 R2

@@ -32,6 +32,9 @@ type (
 	}
 	// ConsultFailed reports that the target declined, did not answer or could not be reached.
 	ConsultFailed struct{ Outcome string }
+	// ConsultRinging reports that the number consulted is ringing (SIP 180/183): until then the
+	// network is still trying it.
+	ConsultRinging struct{ Target string }
 	// TransferFailed: the number a customer was blindly transferred to did not answer (R17).
 	TransferFailed struct{ Outcome string }
 	// CancelConsult drops the helper (or stops the ringing) and resumes the customer (R9, R18).
@@ -88,6 +91,7 @@ func (SetMedia) command()         {}
 func (SetPhase) command()         {}
 func (StartConsult) command()     {}
 func (ConsultFailed) command()    {}
+func (ConsultRinging) command()   {}
 func (CancelConsult) command()    {}
 func (StartConference) command()  {}
 func (CompleteTransfer) command() {}

@@ -162,17 +162,22 @@ func (c *Center) dialConsult(e *entry, number string) {
 		e.loop.post(ConsultFailed{Outcome: "gateway_unavailable"})
 		return
 	}
-	e.dialCancel = c.dialInto(e.loop, number, AsParticipant, func(err error) Command { return ConsultFailed{Outcome: err.Error()} })
+	e.dialCancel = c.dialInto(e.loop, number, AsParticipant, ConsultRinging{Target: number}, func(err error) Command { return ConsultFailed{Outcome: err.Error()} })
 }
 
-// dialInto calls number through the gateway and joins the callee to the call as role as; when the
-// dial fails, failed says what the call does about it. The dial runs in its own goroutine: the
-// center never waits on the network. Calling the returned func gives up while it rings.
-func (c *Center) dialInto(l *loop, number string, as PartyRole, failed func(error) Command) context.CancelFunc {
+// dialInto calls number through the gateway and joins the callee to the call as role as; ringing
+// (nil: nothing) is posted to the call when the number rings; when the dial fails, failed says what
+// the call does about it. The dial runs in its own goroutine: the center never waits on the
+// network. Calling the returned func gives up while it rings.
+func (c *Center) dialInto(l *loop, number string, as PartyRole, ringing Command, failed func(error) Command) context.CancelFunc {
 	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.OfferTimeout)
+	var alerted func()
+	if ringing != nil {
+		alerted = func() { l.post(ringing) }
+	}
 	go func() {
 		defer cancel()
-		ep, err := c.dialer.Dial(ctx, number)
+		ep, err := c.dialer.Dial(ctx, number, alerted)
 		if err != nil {
 			l.post(failed(err))
 			return
@@ -230,7 +235,7 @@ func (c *Center) requeue(id CallID, t Target) {
 			// joined with whoever answers; if nobody does, TransferFailed puts them back in their
 			// queue rather than leave them waiting for a phone that will not answer.
 			e.waiting = false
-			e.dialCancel = c.dialInto(e.loop, t.ID, AsParticipant, func(err error) Command { return TransferFailed{Outcome: err.Error()} })
+			e.dialCancel = c.dialInto(e.loop, t.ID, AsParticipant, nil, func(err error) Command { return TransferFailed{Outcome: err.Error()} })
 			return
 		}
 		c.log.Warn("blind transfer to a number needs the SIP gateway", "call", id)
@@ -321,7 +326,7 @@ func (c *Center) Dial(ctx context.Context, u UserRef, t Target, ep Endpoint, n N
 func (c *Center) dialCustomer(e *entry, number string) {
 	// Kept on the entry: an agent who hangs up while it rings ends the call, and ended() stops the
 	// ringing (CANCEL) instead of letting it ring out.
-	e.dialCancel = c.dialInto(e.loop, number, AsCustomer, func(err error) Command { return End{Reason: fmt.Errorf("dial_failed: %v", err)} })
+	e.dialCancel = c.dialInto(e.loop, number, AsCustomer, nil, func(err error) Command { return End{Reason: fmt.Errorf("dial_failed: %v", err)} })
 }
 
 // VideoMode is the service's video mode (R3-R6).

@@ -675,12 +675,30 @@ type fakeDialer struct {
 	mu     sync.Mutex
 	dialed []string
 	err    error
+	// Not nil: Dial waits for ring to close before it reports ringing, then for answer to close.
+	ring, answer chan struct{}
 }
 
-func (d *fakeDialer) Dial(_ context.Context, number string) (Endpoint, error) {
+func (d *fakeDialer) Dial(ctx context.Context, number string, ringing func()) (Endpoint, error) {
+	d.mu.Lock()
+	ring, answer := d.ring, d.answer
+	d.dialed = append(d.dialed, number)
+	d.mu.Unlock()
+	for i, step := range []chan struct{}{ring, answer} {
+		if step == nil {
+			continue
+		}
+		select {
+		case <-step:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		if i == 0 && ringing != nil {
+			ringing()
+		}
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.dialed = append(d.dialed, number)
 	if d.err != nil {
 		return nil, d.err
 	}

@@ -103,6 +103,8 @@ func decide(s State, cmd Command, dry bool) (State, []Effect, error) {
 		err = r.consult(c)
 	case ConsultFailed:
 		err = r.consultFailed(c)
+	case ConsultRinging:
+		err = r.consultRinging(c)
 	case TransferFailed:
 		err = r.transferFailed(c)
 	case CancelConsult:

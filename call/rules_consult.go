@@ -16,7 +16,7 @@ func (r *rules) consult(c StartConsult) error {
 	if err := validTarget(c.Target); err != nil {
 		return err
 	}
-	r.s.Consult = &Consult{Target: c.Target, Transfer: c.Transfer, By: p.ID()}
+	r.s.Consult = &Consult{Target: c.Target, Transfer: c.Transfer, By: p.ID(), Ringing: c.Target.Kind != TargetNumber}
 	purpose := "consult"
 	if c.Transfer {
 		purpose = "transfer"
@@ -69,6 +69,19 @@ func (r *rules) consultFailed(c ConsultFailed) error {
 	r.s.Consult = nil
 	r.resumeAll()
 	r.emit(Reroute{}, Publish{Note: "consult_failed: " + c.Outcome})
+	return nil
+}
+
+func (r *rules) consultRinging(c ConsultRinging) error {
+	k := r.s.Consult
+	if k == nil || k.Helper != "" || k.Target.Kind != TargetNumber || k.Target.ID != c.Target {
+		return fmt.Errorf("%w: no consult is dialling %s", ErrInvalidState, c.Target)
+	}
+	if k.Ringing {
+		return nil
+	}
+	k.Ringing = true
+	r.emit(Publish{})
 	return nil
 }
 

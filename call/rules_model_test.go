@@ -227,7 +227,7 @@ func TestR3SFUForbidsMultiparty(t *testing.T) { // R3
 		{
 			name: "R3 consultative transfer allowed", from: sfu, cmd: StartConsult{By: "zoe", Target: toAmy, Transfer: true},
 			check: func(t *testing.T, s State, fx []Effect) {
-				if s.Consult == nil || *s.Consult != (Consult{Target: toAmy, Transfer: true, By: "zoe"}) {
+				if s.Consult == nil || *s.Consult != (Consult{Target: toAmy, Transfer: true, By: "zoe", Ringing: true}) {
 					t.Errorf("consult = %+v", s.Consult)
 				}
 				has(t, fx, Ring{Target: toAmy, Transfer: true})

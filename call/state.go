@@ -96,6 +96,9 @@ type Consult struct {
 	Transfer bool    // a consultative transfer (R18) rather than help-seeking
 	Helper   PartyID // "" while the target is ringing
 	By       PartyID // the agent who started it
+	// Ringing: the target is alerted. An agent's offer rings at once; a number rings when the
+	// network says so (SIP 180/183), and until then it is being dialled.
+	Ringing bool
 }
 
 func (s State) index(p PartyID) int {

@@ -43,7 +43,7 @@ func TestBlindTransferToNumber(t *testing.T) { // R17
 // ringingDialer never answers: it reports when the dial is given up.
 type ringingDialer struct{ cancelled chan struct{} }
 
-func (d *ringingDialer) Dial(ctx context.Context, _ string) (Endpoint, error) {
+func (d *ringingDialer) Dial(ctx context.Context, _ string, _ func()) (Endpoint, error) {
 	<-ctx.Done()
 	close(d.cancelled)
 	return nil, ctx.Err()

@@ -17,10 +17,11 @@ import (
 var _ call.Dialer = (*Gateway)(nil)
 
 // Dial calls number through the trunk and returns the leg once the callee answers (call.Dialer).
-// A call that does not connect returns a *DialError carrying the SIP status ("busy (486)",
-// "failed (503)"). Cancelling ctx while it rings sends CANCEL; ctx's deadline is "no_answer".
-// The leg's life does not depend on ctx once answered.
-func (g *Gateway) Dial(ctx context.Context, number string) (call.Endpoint, error) {
+// ringing (if not nil) is called once, at the first 180 or 183. A call that does not connect
+// returns a *DialError carrying the SIP status ("busy (486)", "failed (503)"). Cancelling ctx
+// while it rings sends CANCEL; ctx's deadline is "no_answer". The leg's life does not depend on
+// ctx once answered.
+func (g *Gateway) Dial(ctx context.Context, number string, ringing func()) (call.Endpoint, error) {
 	if g.trunk == nil {
 		return nil, &DialError{Outcome: "failed", Err: ErrNoTrunk}
 	}
@@ -74,7 +75,18 @@ func (g *Gateway) Dial(ctx context.Context, number string) (call.Endpoint, error
 		_ = conn.Close()
 		return nil, dialError(ctx, err)
 	}
-	err = dlg.WaitAnswer(ctx, sipgo.AnswerOptions{Username: g.cfg.Trunk.Username, Password: g.cfg.Trunk.Password})
+	alerted := false
+	onResponse := func(res *sip.Response) error {
+		if (res.StatusCode == sip.StatusRinging || res.StatusCode == sip.StatusSessionInProgress) && !alerted {
+			alerted = true
+			log.Info("callee ringing", "status", res.StatusCode)
+			if ringing != nil {
+				ringing()
+			}
+		}
+		return nil
+	}
+	err = dlg.WaitAnswer(ctx, sipgo.AnswerOptions{OnResponse: onResponse, Username: g.cfg.Trunk.Username, Password: g.cfg.Trunk.Password})
 	if err != nil {
 		_ = dlg.Close()
 		_ = conn.Close()

@@ -73,7 +73,7 @@ func TestDialOutcomes(t *testing.T) {
 			gw := startGateway(t, Config{Trunk: Trunk{URI: tc.tr.uri(), CallerID: "4000"}}, nil)
 			ctx, cancel := context.WithTimeout(context.Background(), tc.timeout)
 			defer cancel()
-			ep, err := gw.Dial(ctx, "5551234")
+			ep, err := gw.Dial(ctx, "5551234", nil)
 			var de *DialError
 			if ep != nil || !errors.As(err, &de) || err.Error() != tc.want || de.Status != tc.status || !errors.Is(err, ErrDialFailed) {
 				t.Fatalf("got %v, %v; want %q", ep, err, tc.want)
@@ -98,12 +98,17 @@ func TestDialCancel(t *testing.T) {
 	gw := startGateway(t, Config{Trunk: Trunk{URI: tr.uri()}}, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
+	rang := make(chan struct{})
 	go func() {
-		_, err := gw.Dial(ctx, "100")
+		_, err := gw.Dial(ctx, "100", func() { close(rang) })
 		errc <- err
 	}()
 	<-tr.invites
-	time.Sleep(50 * time.Millisecond) // let the 180 arrive
+	select {
+	case <-rang: // the 180 arrived: the agent sees the number ringing
+	case err := <-errc:
+		t.Fatalf("dial ended before ringing: %v", err)
+	}
 	cancel()
 	select {
 	case <-tr.cancels:
@@ -131,9 +136,13 @@ func TestDialAnswered(t *testing.T) {
 	gw := startGateway(t, Config{Trunk: Trunk{URI: tr.uri()}}, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	ep, err := gw.Dial(ctx, "+15551234")
+	var rang atomic.Int32
+	ep, err := gw.Dial(ctx, "+15551234", func() { rang.Add(1) })
 	if err != nil {
 		t.Fatal(err)
+	}
+	if n := rang.Load(); n != 1 {
+		t.Fatalf("ringing reported %d times, want once (one 180)", n)
 	}
 	if ep.ID() != "tel:+15551234" {
 		t.Fatalf("id %s", ep.ID())

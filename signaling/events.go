@@ -20,7 +20,10 @@ type consultMsg struct {
 	Target   string `json:"target"`
 	Transfer bool   `json:"transfer"`
 	Helper   string `json:"helper,omitempty"`
-	Ringing  bool   `json:"ringing"`
+	// Ringing: the target is alerted; Dialing: a number the network is still trying (before SIP
+	// 180/183). Neither once the helper has answered.
+	Ringing bool `json:"ringing"`
+	Dialing bool `json:"dialing,omitempty"`
 }
 
 type supervisorMsg struct {
@@ -94,7 +97,7 @@ func encodeEvent(ev call.Event) (string, any) {
 			m.Supervisors = append(m.Supervisors, supervisorMsg{ID: w.ID, Name: w.Name, Barge: w.Barge})
 		}
 		if c := e.Consult; c != nil {
-			m.Consult = &consultMsg{Kind: string(c.Target.Kind), Target: c.Target.ID, Transfer: c.Transfer, Helper: string(c.Helper), Ringing: c.Helper == ""}
+			m.Consult = &consultMsg{Kind: string(c.Target.Kind), Target: c.Target.ID, Transfer: c.Transfer, Helper: string(c.Helper), Ringing: c.Helper == "" && c.Ringing, Dialing: c.Helper == "" && !c.Ringing}
 		}
 		return "call_state", m
 	case call.DigitKeyed:

@@ -200,8 +200,8 @@ func TestSIPConsultExternalNumber(t *testing.T) { // R8 R9
 	waitCount(t, ctx, "agent hears the customer again", agent.heardFrom(cust), 10)
 }
 
-// The agent gives up while the external number still rings: sipp's scenario passes only if it
-// receives CANCEL (and the call goes on with the customer).
+// The agent sees the external number dialled, then ringing (its 180), and gives up while it rings:
+// sipp's scenario passes only if it receives CANCEL (and the call goes on with the customer).
 func TestSIPCancelWhileRinging(t *testing.T) { // R9 R18
 	needSipp(t)
 	trunkPort := freeUDPPort(t)
@@ -216,11 +216,15 @@ func TestSIPCancelWhileRinging(t *testing.T) { // R9 R18
 	if err := agent.c.Request(ctx, "consult", map[string]any{"kind": "number", "target": "5550199", "transfer": true}); err != nil {
 		t.Fatal(err)
 	}
+	// Dialling while the network tries the number (100 Trying), ringing only once its 180 is in.
+	waitState(t, ctx, agent.c, "dialling", func(st map[string]any) bool {
+		c, _ := st["consult"].(map[string]any)
+		return c != nil && c["dialing"] == true && c["ringing"] == false
+	})
 	waitState(t, ctx, agent.c, "ringing", func(st map[string]any) bool {
 		c, _ := st["consult"].(map[string]any)
-		return c != nil && c["ringing"] == true
+		return c != nil && c["ringing"] == true && c["dialing"] == nil
 	})
-	time.Sleep(300 * time.Millisecond) // the 180 is in
 	if err := agent.c.Request(ctx, "cancel_consult", struct{}{}); err != nil {
 		t.Fatal(err)
 	}

@@ -282,8 +282,8 @@ function renderControls() {
   const c = call?.consult;
   if (c && client.callState) {
     const what = c.transfer ? 'Transfer consult' : 'Consult';
-    cs.textContent = c.ringing || !c.helper
-      ? `${what} to ${c.kind} ${c.target}: ringing. Everyone else is on hold.`
+    cs.textContent = !c.helper
+      ? `${what} to ${c.kind} ${c.target}: ${c.dialing ? 'dialling' : 'ringing'}. Everyone else is on hold.`
       : `${what}: ${nameOf(c.helper)} answered. ${c.transfer ? 'Complete the transfer' : 'Start the conference'} or cancel.`;
     cs.hidden = false;
   } else {
