@@ -12,12 +12,14 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/netip"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -68,9 +70,12 @@ type TLSConfig struct {
 // Trunk is where outbound calls go.
 type Trunk struct {
 	URI      string // e.g. "sip:gw.example.net:5060;transport=tcp"; empty: no outbound calls
-	Username string // digest credentials, if the trunk challenges (passed to sipgo; untested)
+	Username string // digest credentials, answered when the trunk challenges (401 or 407)
 	Password string
 	CallerID string // user part of the From header (default "vcc")
+	// CAFile (PEM) holds the certificates that sign a TLS trunk's certificate, for a private PKI;
+	// empty: the system's roots. The trunk's host name (or IP) must match its certificate.
+	CAFile string
 }
 
 // Queuer is where inbound callers wait for an agent: *call.Center.
@@ -95,6 +100,8 @@ type Gateway struct {
 	allow   []netip.Prefix
 	auth    *digestAuth // nil: callers are not challenged
 	trunk   *sip.Uri
+	// trunkTLS verifies a TLS trunk's certificate (nil: the trunk is not dialled over TLS).
+	trunkTLS *tls.Config
 	ports   *portRange
 	queuer  atomic.Pointer[queuerRef]
 	ua      *sipgo.UserAgent
@@ -215,6 +222,23 @@ func (g *Gateway) configure() error {
 			return fmt.Errorf("%w: trunk uri %q: %v", ErrConfig, c.Trunk.URI, err)
 		}
 		g.trunk = &u
+		if t, _ := u.UriParams.Get("transport"); strings.EqualFold(t, "tls") {
+			if c.TLS.Listen == "" {
+				// Our Contact must say where the trunk's in-dialog requests reach us over TLS.
+				return fmt.Errorf("%w: trunk uri %q uses TLS: set sip tls listen too", ErrConfig, c.Trunk.URI)
+			}
+			g.trunkTLS = &tls.Config{MinVersion: tls.VersionTLS12}
+			if c.Trunk.CAFile != "" {
+				pem, err := os.ReadFile(c.Trunk.CAFile)
+				if err != nil {
+					return fmt.Errorf("%w: trunk ca file: %v", ErrConfig, err)
+				}
+				g.trunkTLS.RootCAs = x509.NewCertPool()
+				if !g.trunkTLS.RootCAs.AppendCertsFromPEM(pem) {
+					return fmt.Errorf("%w: trunk ca file %s holds no PEM certificate", ErrConfig, c.Trunk.CAFile)
+				}
+			}
+		}
 	}
 	return nil
 }
@@ -304,12 +328,16 @@ func (g *Gateway) closeSockets() {
 
 func (g *Gateway) serve() error {
 	slog := g.log.With("component", "sipgo")
-	ua, err := sipgo.NewUA(
+	uaOpts := []sipgo.UserAgentOption{
 		sipgo.WithUserAgent(g.cfg.UserAgent),
 		sipgo.WithUserAgentHostname(g.host),
 		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(slog)),
 		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(slog)),
-	)
+	}
+	if g.trunkTLS != nil {
+		uaOpts = append(uaOpts, sipgo.WithUserAgenTLSConfig(g.trunkTLS))
+	}
+	ua, err := sipgo.NewUA(uaOpts...)
 	if err != nil {
 		return err
 	}

@@ -84,6 +84,7 @@ type SIPConfig struct {
 		Username string `yaml:"username" env:"USERNAME"`
 		Password string `yaml:"password" env:"PASSWORD"`
 		CallerID string `yaml:"caller_id" env:"CALLER_ID"`
+		CAFile   string `yaml:"ca_file" env:"CA_FILE"`
 	} `yaml:"trunk" envPrefix:"TRUNK_"`
 }
 

@@ -18,7 +18,7 @@ func startGateway(cfg SIPConfig, log *slog.Logger) (*gateway.Gateway, error) {
 		RTPIP: cfg.RTP.IP, RTPPortMin: cfg.RTP.PortMin, RTPPortMax: cfg.RTP.PortMax, RTPTimeout: cfg.RTP.Timeout,
 		Numbers: cfg.Inbound.Numbers, Allow: cfg.Inbound.Allow,
 		Auth:  gateway.InboundAuth{Realm: cfg.Inbound.Auth.Realm, Users: cfg.Inbound.Auth.Users},
-		Trunk: gateway.Trunk{URI: cfg.Trunk.URI, Username: cfg.Trunk.Username, Password: cfg.Trunk.Password, CallerID: cfg.Trunk.CallerID},
+		Trunk: gateway.Trunk{URI: cfg.Trunk.URI, Username: cfg.Trunk.Username, Password: cfg.Trunk.Password, CallerID: cfg.Trunk.CallerID, CAFile: cfg.Trunk.CAFile},
 	}, gateway.WithLogger(log.With("component", "sip")))
 	if err != nil {
 		return nil, fmt.Errorf("sip gateway: %w", err)

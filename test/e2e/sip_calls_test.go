@@ -118,3 +118,52 @@ func TestSIPDigestAuthentication(t *testing.T) {
 		t.Fatal("sipp with the wrong password never finished")
 	}
 }
+
+// The trunk challenges our INVITE (401, digest): with the configured credentials the consult's
+// second INVITE passes sipp's verifyauth and the number answers; with a wrong password the trunk
+// answers 403 and the agent is told why the consult failed.
+func TestSIPTrunkDigestAuthentication(t *testing.T) { // R8 R18
+	needSipp(t)
+	for _, tc := range []struct {
+		name, password string
+		ok             bool
+	}{{"right password", "s3cret", true}, {"wrong password", "guess", false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			trunkPort := freeUDPPort(t)
+			srv := startServer(t, withSIP("sip:127.0.0.1:"+strconv.Itoa(trunkPort)), func(c *app.Config) {
+				c.SIP.Trunk.Username, c.SIP.Trunk.Password = "vcc", tc.password
+			})
+			ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+			defer cancel()
+			number := startSipp(t, ctx, trunkPort, "-sf", scenario("uas_auth.xml"))
+			cust := newParty(t, ctx, srv, "role=customer&name=Wanda", 0)
+			agent := newParty(t, ctx, srv, "user=agent1", 1)
+			connectCall(t, ctx, cust.c, agent.c)
+			// A consultative transfer (R18) is allowed in sfu mode.
+			if err := agent.c.Request(ctx, "consult", map[string]any{"kind": "number", "target": "5550142", "transfer": true}); err != nil {
+				t.Fatal(err)
+			}
+			if !tc.ok {
+				st := waitState(t, ctx, agent.c, "consult failed", func(st map[string]any) bool { return st["consult"] == nil && st["note"] != nil })
+				if note, _ := st["note"].(string); note != "consult_failed: rejected (403)" {
+					t.Fatalf("note %q, want the trunk's 403", note)
+				}
+				select {
+				case err := <-number.done:
+					number.done <- err // for startSipp's cleanup
+					if err == nil {
+						t.Fatal("the trunk's scenario passed with a wrong password")
+					}
+				case <-ctx.Done():
+					t.Fatal("sipp never finished")
+				}
+				return
+			}
+			waitState(t, ctx, agent.c, "the number answers", func(st map[string]any) bool { return partyAs(st, "tel:5550142") == "participant" })
+			if err := agent.c.Request(ctx, "cancel_consult", struct{}{}); err != nil {
+				t.Fatal(err)
+			}
+			number.wait(t, ctx, "the authenticated call is hung up")
+		})
+	}
+}
