@@ -92,25 +92,25 @@ func WithLogger(l *slog.Logger) Option { return func(g *Gateway) { g.log = l } }
 // Gateway serves SIP: it turns inbound INVITEs into queued customers and dials numbers for the
 // calls (call.Dialer).
 type Gateway struct {
-	cfg     Config
-	log     *slog.Logger
-	host    string
-	port    int
-	rtpIP   netip.Addr
-	allow   []netip.Prefix
-	auth    *digestAuth // nil: callers are not challenged
-	trunk   *sip.Uri
+	cfg   Config
+	log   *slog.Logger
+	host  string
+	port  int
+	rtpIP netip.Addr
+	allow []netip.Prefix
+	auth  *digestAuth // nil: callers are not challenged
+	trunk *sip.Uri
 	// trunkTLS verifies a TLS trunk's certificate (nil: the trunk is not dialled over TLS).
 	trunkTLS *tls.Config
-	ports   *portRange
-	queuer  atomic.Pointer[queuerRef]
-	ua      *sipgo.UserAgent
-	srv     *sipgo.Server
-	dialogs map[string]*sipgo.DialogUA // by transport
-	contact sip.ContactHeader
-	udp     net.PacketConn
-	tcp     net.Listener
-	tls     net.Listener
+	ports    *portRange
+	queuer   atomic.Pointer[queuerRef]
+	ua       *sipgo.UserAgent
+	srv      *sipgo.Server
+	dialogs  map[string]*sipgo.DialogUA // by transport
+	contact  sip.ContactHeader
+	udp      net.PacketConn
+	tcp      net.Listener
+	tls      net.Listener
 
 	mu      sync.Mutex
 	legs    map[string]*Leg // by Call-ID
