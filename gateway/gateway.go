@@ -42,8 +42,9 @@ type Config struct {
 	// RTPIP is where phone legs receive RTP, and the address in our SDP (default: the listen host;
 	// with an unspecified listen host, Host).
 	RTPIP                  string
-	RTPPortMin, RTPPortMax int           // RTP port range (0, 0: any free port)
+	RTPPortMin, RTPPortMax int           // RTP (even) and RTCP (odd) ports (0, 0: any free pair)
 	RTPTimeout             time.Duration // a leg whose phone sends no RTP this long ends (default 30 s)
+	RTCPInterval           time.Duration // mean time between our RTCP reports to a phone (default 5 s)
 	// Numbers maps a dialled number (the request URI's user) to a queue ("" for the default queue).
 	// Empty: every number goes to the default queue. Otherwise a number not listed is refused with
 	// 404, unless the key "*" gives a queue for every other number.
@@ -195,6 +196,9 @@ func (g *Gateway) configure() error {
 	g.ports = newPortRange(g.rtpIP, c.RTPPortMin, c.RTPPortMax)
 	if c.RTPTimeout == 0 {
 		c.RTPTimeout = 30 * time.Second
+	}
+	if c.RTCPInterval <= 0 {
+		c.RTCPInterval = 5 * time.Second // RFC 3550 6.2's minimum
 	}
 	if c.Allow == nil {
 		c.Allow = []string{"127.0.0.0/8", "::1/128"}

@@ -48,8 +48,9 @@ type Leg struct {
 	contact sip.ContactHeader
 	born    time.Time
 
-	rx rxState // the gateway clock's alone
-	tx txState // our RTP towards the phone
+	rx rxState   // the gateway clock's alone
+	tx txState   // our RTP towards the phone
+	rc rtcpState // RTCP both ways (rtcp.go)
 
 	srv *sipgo.DialogServerSession // an inbound leg's dialog
 	cli *sipgo.DialogClientSession // an outbound leg's dialog
@@ -68,6 +69,7 @@ type Leg struct {
 
 type legStats struct {
 	rx, rxExpected, tx, txErr atomic.Uint64
+	txOctets, rtcpOut         atomic.Uint64
 }
 
 // rxState is the phone-to-room direction, touched only by the gateway clock.
@@ -251,9 +253,12 @@ func (l *Leg) terminate(reason error, bye bool) {
 	st := l.rx.up.jb.Stats()
 	rx, exp := l.stats.rx.Load(), l.stats.rxExpected.Load()
 	l.g.totals.add(l, st)
+	peer := l.peerReport()
 	l.log.Info("phone leg ended", "reason", reason, "secs", int(time.Since(l.born).Seconds()),
 		"rtp_in", rx, "rtp_lost", exp-min(rx, exp), "jb_late", st.Late, "jb_overflow", st.Overflow, "jb_concealed", st.Lost,
-		"rtp_out", l.stats.tx.Load(), "send_errors", l.stats.txErr.Load())
+		"rtp_out", l.stats.tx.Load(), "send_errors", l.stats.txErr.Load(),
+		"rtcp_out", l.stats.rtcpOut.Load(), "rtcp_in", peer.Reports, "phone_lost", peer.TotalLost,
+		"phone_jitter_ms", peer.Jitter.Milliseconds(), "rtt_ms", peer.RTT.Milliseconds())
 	if !bye || l.dlg == nil {
 		l.g.unregister(l.callID, l)
 		return
@@ -381,12 +386,13 @@ const maxReadsPerTick = 64
 // voice and a step of DTMF. buf is the clock's read buffer.
 func (l *Leg) tick(now time.Time, steps int, buf []byte) {
 	for range maxReadsPerTick {
-		n, from, err := l.conn.recv(buf)
+		n, from, at, err := l.conn.recvAt(buf)
 		if err != nil {
 			break // errAgain: drained; else closed, and the leg is ending
 		}
-		l.receive(buf[:n], from, now)
+		l.receive(buf[:n], from, now, at)
 	}
+	l.rtcpTick(now, buf)
 	if l.recvOn.Load() && now.UnixNano()-l.lastRx.Load() > int64(l.g.cfg.RTPTimeout) {
 		l.log.Info("no RTP from the phone", "timeout", l.g.cfg.RTPTimeout)
 		l.terminate(ErrRTPTimeout, true)
@@ -401,8 +407,8 @@ func (l *Leg) tick(now time.Time, steps int, buf []byte) {
 }
 
 // receive takes one packet from the phone: G.711 into the jitter buffer, telephone-events into
-// digits.
-func (l *Leg) receive(pkt []byte, from netip.AddrPort, now time.Time) {
+// digits. at is when it arrived (unix nanos; 0 if unknown), for the jitter RTCP reports.
+func (l *Leg) receive(pkt []byte, from netip.AddrPort, now time.Time, at int64) {
 	rx := &l.rx
 	h := &rx.hdr
 	hn, err := h.Unmarshal(pkt)
@@ -438,6 +444,7 @@ func (l *Leg) receive(pkt []byte, from netip.AddrPort, now time.Time) {
 			rx.up.Reset()
 		}
 		_ = rx.up.Push(h.SequenceNumber, h.Timestamp, payload) // late and duplicate packets are dropped
+		l.rc.jitterSample(h.Timestamp, at, l.born.UnixNano(), l.clockRate())
 	case int32(h.PayloadType) == l.event.Load():
 		for _, d := range rx.dtmf.push(h.Timestamp, payload) {
 			l.digit(d)
@@ -522,6 +529,7 @@ func (l *Leg) sendLocked(r *rtpAddr, payload []byte) {
 		l.stats.txErr.Add(1)
 	} else {
 		l.stats.tx.Add(1)
+		l.stats.txOctets.Add(uint64(len(payload)))
 	}
 	tx.h.SequenceNumber++
 }

@@ -22,28 +22,42 @@ func newPortRange(ip netip.Addr, min, max int) *portRange {
 	return &portRange{ip: ip, min: min, max: max, next: min}
 }
 
-// listen binds a UDP socket for one leg's RTP.
+// listen binds the UDP sockets for one leg: RTP on an even port and RTCP on the next one
+// (RFC 3550 11: phones send RTCP to the RTP port + 1 unless told otherwise).
 func (p *portRange) listen() (*rtpConn, error) {
 	if p.max == 0 {
-		c, err := listenRTP(p.ip, 0)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrNoPorts, err)
+		var err error
+		for range 64 {
+			var c *rtpConn
+			if c, err = listenRTP(p.ip, 0); err != nil {
+				break
+			}
+			if c.Port()%2 == 0 && c.Port() < 65535 {
+				if c.rtcp, err = listenRTP(p.ip, c.Port()+1); err == nil {
+					return c, nil
+				}
+			}
+			_ = c.Close()
 		}
-		return c, nil
+		return nil, fmt.Errorf("%w: no free even port with its odd neighbour: %v", ErrNoPorts, err)
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	n := (p.max-p.min)/2 + 1
+	n := (p.max - p.min + 1) / 2 // pairs: an even RTP port and its RTCP port, both in range
 	for range n {
 		port := p.next
 		p.next += 2
-		if p.next > p.max {
+		if p.next+1 > p.max {
 			p.next = p.min
 		}
 		c, err := listenRTP(p.ip, port)
-		if err == nil {
+		if err != nil {
+			continue
+		}
+		if c.rtcp, err = listenRTP(p.ip, port+1); err == nil {
 			return c, nil
 		}
+		_ = c.Close()
 	}
 	return nil, fmt.Errorf("%w: %s ports %d-%d all in use", ErrNoPorts, p.ip, p.min, p.max)
 }

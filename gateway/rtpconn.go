@@ -18,6 +18,7 @@ type rtpConn struct {
 	fd    int          // -1 once closed
 	local netip.AddrPort
 	v6    bool
+	rtcp  *rtpConn // the RTCP socket on the next port (RFC 3550 11), closed with this one
 }
 
 var (
@@ -73,6 +74,16 @@ func (c *rtpConn) recv(buf []byte) (int, netip.AddrPort, error) {
 	return recvFrom(c.fd, buf)
 }
 
+// recvAt is recv that also gives the packet's arrival time in unix nanoseconds.
+func (c *rtpConn) recvAt(buf []byte) (int, netip.AddrPort, int64, error) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.fd < 0 {
+		return 0, netip.AddrPort{}, 0, errConnClosed
+	}
+	return recvFromAt(c.fd, buf)
+}
+
 // send writes one packet to a without blocking (a full socket buffer drops it with an error).
 func (c *rtpConn) send(b []byte, a *rtpAddr) error {
 	c.mu.RLock()
@@ -83,8 +94,11 @@ func (c *rtpConn) send(b []byte, a *rtpAddr) error {
 	return sendTo(c.fd, b, a, c.v6)
 }
 
-// Close closes the socket once; reads and sends fail afterwards.
+// Close closes the socket (and its RTCP socket) once; reads and sends fail afterwards.
 func (c *rtpConn) Close() error {
+	if c.rtcp != nil {
+		_ = c.rtcp.Close()
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.fd < 0 {

@@ -9,7 +9,17 @@ import (
 )
 
 func udpSocket(family int) (int, error) {
-	return syscall.Socket(family, syscall.SOCK_DGRAM|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0)
+	fd, err := syscall.Socket(family, syscall.SOCK_DGRAM|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return -1, err
+	}
+	// The kernel stamps each packet's arrival: the clock drains sockets every 20 ms, so the time
+	// of reading says nothing about network jitter (RTCP reports it, RFC 3550 6.4.1).
+	if err := syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_TIMESTAMPNS, 1); err != nil {
+		_ = syscall.Close(fd)
+		return -1, err
+	}
+	return fd, nil
 }
 
 // The socket calls below never block (the sockets are non-blocking), so they are raw system calls:
@@ -32,6 +42,37 @@ func recvFrom(fd int, buf []byte) (int, netip.AddrPort, error) {
 		return 0, netip.AddrPort{}, errno
 	}
 	return int(n), addrPortOf(&rsa), nil
+}
+
+// recvFromAt is recvFrom that also returns the packet's arrival time (unix nanoseconds, from the
+// kernel's SO_TIMESTAMPNS; 0 if it gave none).
+func recvFromAt(fd int, buf []byte) (int, netip.AddrPort, int64, error) {
+	if len(buf) == 0 {
+		return 0, netip.AddrPort{}, 0, nil
+	}
+	var rsa syscall.RawSockaddrAny
+	var ctl [64]byte // one cmsghdr (16 bytes) and a timespec (16): room to spare
+	iov := syscall.Iovec{Base: &buf[0]}
+	iov.SetLen(len(buf))
+	msg := syscall.Msghdr{Name: (*byte)(unsafe.Pointer(&rsa)), Namelen: syscall.SizeofSockaddrAny, Iov: &iov, Iovlen: 1,
+		Control: &ctl[0]}
+	msg.SetControllen(len(ctl))
+	n, _, errno := syscall.RawSyscall(syscall.SYS_RECVMSG, uintptr(fd), uintptr(unsafe.Pointer(&msg)), 0)
+	switch {
+	case errno == syscall.EAGAIN:
+		return 0, netip.AddrPort{}, 0, errAgain
+	case errno != 0:
+		return 0, netip.AddrPort{}, 0, errno
+	}
+	var at int64
+	if msg.Controllen >= syscall.SizeofCmsghdr+16 {
+		h := (*syscall.Cmsghdr)(unsafe.Pointer(&ctl[0]))
+		if h.Level == syscall.SOL_SOCKET && h.Type == syscall.SCM_TIMESTAMPNS {
+			ts := (*syscall.Timespec)(unsafe.Pointer(&ctl[syscall.SizeofCmsghdr]))
+			at = ts.Nano()
+		}
+	}
+	return int(n), addrPortOf(&rsa), at, nil
 }
 
 func addrPortOf(rsa *syscall.RawSockaddrAny) netip.AddrPort {

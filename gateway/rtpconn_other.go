@@ -5,6 +5,7 @@ package gateway
 import (
 	"net/netip"
 	"syscall"
+	"time"
 )
 
 func udpSocket(family int) (int, error) {
@@ -38,6 +39,12 @@ func recvFrom(fd int, buf []byte) (int, netip.AddrPort, error) {
 		from = netip.AddrPortFrom(netip.AddrFrom16(a.Addr).Unmap(), uint16(a.Port))
 	}
 	return n, from, nil
+}
+
+// recvFromAt stamps the packet with the time it was read (no kernel timestamps here).
+func recvFromAt(fd int, buf []byte) (int, netip.AddrPort, int64, error) {
+	n, from, err := recvFrom(fd, buf)
+	return n, from, time.Now().UnixNano(), err
 }
 
 func sendTo(fd int, b []byte, a *rtpAddr, v6 bool) error {
