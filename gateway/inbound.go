@@ -49,6 +49,11 @@ func (g *Gateway) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 			return
 		}
 	}
+	secs, ok := checkExtensions(req, tx) // 420 or 422 sent
+	if !ok {
+		log.Info("inbound call refused: SIP extension", "require", unsupported(req))
+		return
+	}
 	number := req.Recipient.User
 	queue, ok := g.route(number)
 	if !ok {
@@ -98,11 +103,12 @@ func (g *Gateway) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	// 200 with our SDP; RespondSDP returns once the phone's ACK arrives.
 	answer := leg.answer(sd)
-	if err := dlg.RespondSDP(answer); err != nil {
+	if err := dlg.Respond(sip.StatusOK, "OK", answer, append(timerHeaders(secs), sip.NewHeader("Content-Type", "application/sdp"))...); err != nil {
 		log.Info("inbound call not established", "err", err)
 		leg.terminate(call.ReasonDisconnected, false)
 		return
 	}
+	leg.refreshed(secs)
 	leg.start()
 	log.Info("inbound call answered", "number", number, "queue", queue, "codec", codecName(offer.PT))
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -137,6 +143,10 @@ func (g *Gateway) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
 			return
 		}
 	}
+	secs, ok := checkExtensions(req, tx)
+	if !ok {
+		return
+	}
 	body, code := l.reoffer(req.Body())
 	if code != sip.StatusOK {
 		respond(tx, req, code, "Not Acceptable Here")
@@ -144,6 +154,16 @@ func (g *Gateway) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	res := sip.NewSDPResponseFromRequest(req, body)
 	res.AppendHeader(sip.HeaderClone(&l.contact))
+	l.respondRefreshed(res, tx, secs)
+}
+
+// respondRefreshed sends the 2xx of a session refresh (re-INVITE or UPDATE) and restarts the
+// session timer it negotiated.
+func (l *Leg) respondRefreshed(res *sip.Response, tx sip.ServerTransaction, secs int) {
+	for _, h := range timerHeaders(secs) {
+		res.AppendHeader(h)
+	}
+	l.refreshed(secs)
 	_ = tx.Respond(res)
 }
 
@@ -154,10 +174,14 @@ func (g *Gateway) onUpdate(req *sip.Request, tx sip.ServerTransaction) {
 		respond(tx, req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist")
 		return
 	}
+	secs, ok := checkExtensions(req, tx)
+	if !ok {
+		return
+	}
 	if len(req.Body()) == 0 {
 		res := sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil)
 		res.AppendHeader(sip.HeaderClone(&l.contact))
-		_ = tx.Respond(res)
+		l.respondRefreshed(res, tx, secs)
 		return
 	}
 	body, code := l.reoffer(req.Body())
@@ -167,7 +191,7 @@ func (g *Gateway) onUpdate(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	res := sip.NewSDPResponseFromRequest(req, body)
 	res.AppendHeader(sip.HeaderClone(&l.contact))
-	_ = tx.Respond(res)
+	l.respondRefreshed(res, tx, secs)
 }
 
 func (g *Gateway) onAck(req *sip.Request, tx sip.ServerTransaction) {

@@ -44,6 +44,7 @@ type Leg struct {
 	sendOK  atomic.Bool             // our direction lets us send
 	recvOn  atomic.Bool             // the phone's direction says it sends: the RTP timeout applies
 	lastRx  atomic.Int64            // unix nanos of the last RTP packet, or of the last resume
+	expires atomic.Int64            // unix nanos when the session expires unless refreshed (0: no timer)
 	stats   legStats
 	contact sip.ContactHeader
 	born    time.Time
@@ -396,6 +397,11 @@ func (l *Leg) tick(now time.Time, steps int, buf []byte) {
 	if l.recvOn.Load() && now.UnixNano()-l.lastRx.Load() > int64(l.g.cfg.RTPTimeout) {
 		l.log.Info("no RTP from the phone", "timeout", l.g.cfg.RTPTimeout)
 		l.terminate(ErrRTPTimeout, true)
+		return
+	}
+	if exp := l.expires.Load(); exp != 0 && now.UnixNano() > exp {
+		l.log.Info("session not refreshed in time (RFC 4028)")
+		l.terminate(ErrSessionExpired, true)
 		return
 	}
 	for range steps {
