@@ -58,7 +58,7 @@ type upBridge struct {
 }
 
 func newUpBridge(pt uint8) (*upBridge, error) {
-	jb, err := audio.NewJitterBuffer(audio.JitterConfig{ClockRate: 8000, Target: 40 * time.Millisecond, Max: 200 * time.Millisecond, MaxPayload: 1500})
+	jb, err := audio.NewJitterBuffer(audio.JitterConfig{ClockRate: 8000, Target: 40 * time.Millisecond, Max: 200 * time.Millisecond, MaxPayload: 1500, Adapt: true})
 	if err != nil {
 		return nil, err
 	}

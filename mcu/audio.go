@@ -75,7 +75,7 @@ func newAudioIn(src media.Source) (*audioIn, error) {
 		}
 		return a, nil
 	}
-	jb, err := audio.NewJitterBuffer(audio.JitterConfig{})
+	jb, err := audio.NewJitterBuffer(audio.JitterConfig{Adapt: true})
 	if err != nil {
 		return nil, err
 	}

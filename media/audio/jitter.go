@@ -17,12 +17,20 @@ type JitterConfig struct {
 	// delay a party hears never grows past it.
 	Max        time.Duration
 	MaxPayload int // largest payload accepted, default 1500 bytes (a whole MTU)
+	// Adapt lets the playout delay follow the path's jitter: each packet that arrives too late to
+	// play adds one frame of delay (one concealed frame is played to make room), up to Max less a
+	// frame; after AdaptWindow (default 10 s) with no late packet, one frame is dropped to take a
+	// frame of delay back, down to Target. A path that jitters once in a while costs a little
+	// delay for a while, instead of a lost frame every time it does.
+	Adapt       bool
+	AdaptWindow time.Duration
 }
 
 // JitterStats counts what a JitterBuffer did, for metrics.
 type JitterStats struct {
 	Pushed, Played, Lost, Late, Duplicate uint64
 	Overflow                              uint64 // frames dropped unplayed to keep the delay under Max
+	Grown, Shrunk                         uint64 // frames of delay added after late packets, and taken back (Adapt)
 	Resets                                uint64 // discontinuities (sequence or timestamp jumps) that restarted the stream
 	Idle                                  uint64 // times the source fell silent for longer than Max and stopped being concealed
 }
@@ -41,6 +49,14 @@ type JitterBuffer struct {
 	maxTS      int64 // timestamp distance that counts as a discontinuity
 	target     int64 // frames to hold before playout starts
 	maxPayload int
+
+	// Adapt: delay is the depth playout aims at (target..len(slots)-1), stall the frames of delay
+	// still to add, quiet the Pops since the last late packet.
+	adapt       bool
+	window      int64
+	delay       int64
+	stall       int64
+	quiet       int64
 	slots      []jbSlot // ring of Max/Frame frames, indexed by extended sequence
 	out        []byte   // what Pop returns, so a concurrent Push never overwrites it
 
@@ -80,9 +96,12 @@ func NewJitterBuffer(cfg JitterConfig) (*JitterBuffer, error) {
 	if cfg.MaxPayload == 0 {
 		cfg.MaxPayload = 1500
 	}
+	if cfg.AdaptWindow == 0 {
+		cfg.AdaptWindow = 10 * time.Second
+	}
 	frameTS := int64(cfg.ClockRate) * int64(cfg.Frame) / int64(time.Second)
 	if cfg.ClockRate < 0 || cfg.Frame < 0 || frameTS <= 0 || cfg.Target < 0 || cfg.Max < cfg.Frame ||
-		cfg.Target > cfg.Max || cfg.MaxPayload < 0 {
+		cfg.Target > cfg.Max || cfg.MaxPayload < 0 || cfg.AdaptWindow < cfg.Frame {
 		return nil, fmt.Errorf("%w: jitter buffer %+v", ErrConfig, cfg)
 	}
 	n := int(cfg.Max / cfg.Frame)
@@ -92,6 +111,9 @@ func NewJitterBuffer(cfg JitterConfig) (*JitterBuffer, error) {
 		maxTS:      frameTS * int64(n),
 		target:     target,
 		maxPayload: cfg.MaxPayload,
+		adapt:      cfg.Adapt,
+		window:     int64(cfg.AdaptWindow / cfg.Frame),
+		delay:      target,
 		slots:      make([]jbSlot, n),
 		out:        make([]byte, 0, cfg.MaxPayload),
 	}
@@ -133,6 +155,12 @@ func (j *JitterBuffer) Push(seq uint16, ts uint32, payload []byte) error {
 	if ext < j.next {
 		if j.playing || j.high-ext >= int64(len(j.slots)) {
 			j.stats.Late++
+			if j.adapt && j.playing {
+				// Enough concealed frames to have played it in time: as many frames of delay as
+				// it missed its turn by.
+				j.stall = max(j.stall, min(j.next-ext, int64(len(j.slots))-1-j.delay))
+				j.quiet = 0
+			}
 			return ErrLate
 		}
 		// Nothing has played yet: an early packet arrived out of order, so start from it instead.
@@ -148,6 +176,10 @@ func (j *JitterBuffer) Push(seq uint16, ts uint32, payload []byte) error {
 			}
 		}
 		j.next = newNext
+	}
+	if j.adapt && j.playing && ext <= j.next {
+		// A close call: with a frame less of delay it would have been late. Not yet time to shrink.
+		j.quiet = 0
 	}
 	s := j.slot(ext)
 	if s.full && s.ext == ext {
@@ -173,10 +205,28 @@ func (j *JitterBuffer) Pop() ([]byte, bool) {
 		return nil, false
 	}
 	if !j.playing {
-		if j.high-j.next+1 < j.target {
+		if j.high-j.next+1 < j.delay { // the learned delay (Target unless Adapt grew it)
 			return nil, false
 		}
 		j.playing = true
+	}
+	if j.adapt {
+		if j.stall > 0 {
+			j.stall--
+			j.delay++
+			j.stats.Grown++
+			return nil, true
+		}
+		if j.quiet++; j.quiet >= j.window && j.delay > j.target && j.high-j.next+1 > j.delay-1 {
+			// A quiet path: take a frame of delay back by skipping the oldest buffered frame.
+			j.quiet = 0
+			j.delay--
+			j.stats.Shrunk++
+			if s := j.slot(j.next); s.full && s.ext == j.next {
+				s.full = false
+			}
+			j.next++
+		}
 	}
 	e := j.next
 	j.next++
@@ -233,6 +283,7 @@ func (j *JitterBuffer) reset() {
 		j.slots[i].full = false
 	}
 	j.started, j.playing, j.underrun = false, false, 0
+	j.stall, j.quiet = 0, 0 // the learned delay stays: the path has not changed
 }
 
 func (j *JitterBuffer) start(seq uint16, ts uint32) {

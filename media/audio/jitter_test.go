@@ -259,7 +259,8 @@ func FuzzJitterBuffer(f *testing.F) {
 	f.Add([]byte{0, 0, 1, 0, 0, 0, 0, 0, 2, 1, 0, 0, 1, 0, 0})
 	f.Add([]byte{0, 0xff, 0xff, 0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0x80, 0, 1, 0, 0})
 	f.Fuzz(func(t *testing.T, ops []byte) {
-		j, err := NewJitterBuffer(JitterConfig{})
+		// An odd-length input adapts its delay (with a short window so shrinking happens too).
+		j, err := NewJitterBuffer(JitterConfig{Adapt: len(ops)%2 == 1, AdaptWindow: 100 * time.Millisecond})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -316,5 +317,66 @@ func BenchmarkJitterPushPop(b *testing.B) {
 		_ = j.Push(seq, uint32(seq)*frameTS, p)
 		seq++
 		j.Pop()
+	}
+}
+
+// jitterPath plays n packets over a simulated path: packet i is sent at 20i ms and arrives
+// delay(i) ms later; the playout clock pops every 20 ms from 5 ms on. It returns the buffer's
+// stats after the first half and at the end.
+func jitterPath(t *testing.T, cfg JitterConfig, n int, delay func(i int) int) (JitterStats, JitterStats) {
+	t.Helper()
+	j, err := NewJitterBuffer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	arrive := make([][]int, 20*n+400) // ms -> packets arriving then
+	for i := range n {
+		at := 20*i + delay(i)
+		arrive[at] = append(arrive[at], i)
+	}
+	var half JitterStats
+	for ms := range arrive {
+		for _, i := range arrive[ms] {
+			_ = j.Push(uint16(i), uint32(i*frameTS), pl(uint16(i)))
+		}
+		if ms%20 == 5 {
+			j.Pop()
+		}
+		if ms == 10*n {
+			half = j.Stats()
+		}
+	}
+	return half, j.Stats()
+}
+
+// A path that delays three packets in a row by 70 ms every 4 s (a Wi-Fi scan, a VM's stolen
+// time). With a fixed 40 ms buffer every burst loses frames; with Adapt the first burst grows the
+// delay and the later ones lose nothing. After the bursts stop, the delay is taken back down.
+func TestJitterAdaptsToBursts(t *testing.T) {
+	bursty := func(i int) int {
+		if i < 1000 && i%200 >= 100 && i%200 < 103 {
+			return 70
+		}
+		return 2
+	}
+	base := JitterConfig{Target: 40 * time.Millisecond, Max: 200 * time.Millisecond}
+	_, fixed := jitterPath(t, base, 2000, bursty)
+	if fixed.Late < 10 || fixed.Grown != 0 {
+		t.Fatalf("fixed buffer: %+v, want late packets in every burst", fixed)
+	}
+	adaptive := base
+	adaptive.Adapt, adaptive.AdaptWindow = true, 5*time.Second
+	half, end := jitterPath(t, adaptive, 2000, bursty)
+	if half.Late == 0 || half.Late > 3 || half.Grown == 0 {
+		t.Fatalf("adaptive, first 20 s: %+v: the first burst alone should be late", half)
+	}
+	if end.Late != half.Late {
+		t.Fatalf("adaptive: %d late after the first burst (%+v)", end.Late-half.Late, end)
+	}
+	if end.Shrunk != end.Grown {
+		t.Fatalf("adaptive: grown %d frames, shrunk %d once the path was quiet; want all back", end.Grown, end.Shrunk)
+	}
+	if end.Played+end.Late+end.Shrunk != end.Pushed {
+		t.Fatalf("adaptive: %+v: every packet but the late ones and the skipped should play", end)
 	}
 }
