@@ -52,13 +52,13 @@ type JitterBuffer struct {
 
 	// Adapt: delay is the depth playout aims at (target..len(slots)-1), stall the frames of delay
 	// still to add, quiet the Pops since the last late packet.
-	adapt       bool
-	window      int64
-	delay       int64
-	stall       int64
-	quiet       int64
-	slots      []jbSlot // ring of Max/Frame frames, indexed by extended sequence
-	out        []byte   // what Pop returns, so a concurrent Push never overwrites it
+	adapt  bool
+	window int64
+	delay  int64
+	stall  int64
+	quiet  int64
+	slots  []jbSlot // ring of Max/Frame frames, indexed by extended sequence
+	out    []byte   // what Pop returns, so a concurrent Push never overwrites it
 
 	started  bool   // a packet has been seen since the last reset
 	playing  bool   // target depth was reached; Pop releases frames
