@@ -55,6 +55,8 @@ type upBridge struct {
 	up    []int16          // the frame Upsample made
 	opus  []byte
 	heard bool // a frame has been played since the start (or since the buffer idled)
+	// Skip's pace: samples released unplayed beyond whole frames, and the phone's packet length.
+	owed, pktLen int
 }
 
 func newUpBridge(pt uint8) (*upBridge, error) {
@@ -79,7 +81,7 @@ func newUpBridge(pt uint8) (*upBridge, error) {
 	return &upBridge{
 		law: lawOf(pt), jb: jb, rs: rs, enc: enc,
 		pcm8: make([]int16, 0, 1500), last: make([]int16, 0, 1500),
-		fifo: make([]int16, 0, 4*frame8), frame: make([]int16, frame8), up: make([]int16, frame48),
+		fifo: make([]int16, 0, frame8+1500), pktLen: frame8, frame: make([]int16, frame8), up: make([]int16, frame48),
 		opus: make([]byte, 1500),
 	}, nil
 }
@@ -93,8 +95,21 @@ func (u *upBridge) Push(seq uint16, ts uint32, payload []byte) error {
 func (u *upBridge) Reset() { u.jb.Reset() }
 
 // Skip releases one frame unplayed: nobody receives the phone's voice, but the buffer keeps
-// its pace, ready for when someone does.
-func (u *upBridge) Skip() { u.jb.Pop() }
+// its pace (20 ms of the phone's packets, whatever their length), ready for when someone does.
+func (u *upBridge) Skip() {
+	for u.owed < frame8 {
+		payload, missing := u.jb.Pop()
+		switch {
+		case payload != nil:
+			u.pktLen = len(payload) // G.711: a byte a sample
+		case !missing:
+			u.owed = 0
+			return
+		}
+		u.owed += u.pktLen
+	}
+	u.owed -= frame8
+}
 
 // Restart forgets the audio before a pause in the encoding (between Skips and Nexts): the next
 // frame is a fresh start, with no tail to conceal or resample.
@@ -102,6 +117,7 @@ func (u *upBridge) Restart() {
 	u.heard, u.lost = false, 0
 	u.last = u.last[:0]
 	u.fifo = u.fifo[:0]
+	u.owed = 0
 	u.rs.Reset()
 }
 
@@ -126,8 +142,23 @@ func (u *upBridge) Frame() ([]int16, error) {
 }
 
 // Next plays one 20 ms frame of the phone's 8 kHz audio (valid until the next call), nil when
-// there is nothing to play.
+// there is nothing to play. Packets are taken from the jitter buffer only as their samples are
+// needed, so a phone sending 10, 30 or 60 ms packets (sipp's shipped pcap sends 30 ms, whatever
+// our ptime says) is played at its own pace, cut into 20 ms frames, with nothing concealed.
 func (u *upBridge) Next() []int16 {
+	for len(u.fifo) < frame8 {
+		if !u.pop() {
+			return nil
+		}
+	}
+	copy(u.frame, u.fifo)
+	u.fifo = u.fifo[:copy(u.fifo, u.fifo[frame8:])]
+	return u.frame
+}
+
+// pop moves the next packet's samples (or a concealment of the same length) into the fifo; false
+// when the buffer has nothing to play.
+func (u *upBridge) pop() bool {
 	payload, missing := u.jb.Pop()
 	switch {
 	case payload != nil:
@@ -136,7 +167,7 @@ func (u *upBridge) Next() []int16 {
 		u.lost = 0
 		u.heard = true
 	case missing && u.heard:
-		// Conceal: repeat the last frame, halving it each time; silence after a few.
+		// Conceal: repeat the last packet, halving it each time; silence after a few.
 		u.lost++
 		u.pcm8 = append(u.pcm8[:0], u.last...)
 		if len(u.pcm8) == 0 {
@@ -156,21 +187,10 @@ func (u *upBridge) Next() []int16 {
 			u.rs.Reset()
 			u.fifo = u.fifo[:0]
 		}
-		return nil
+		return false
 	}
 	u.fifo = append(u.fifo, u.pcm8...)
-	if len(u.fifo) < frame8 {
-		return nil
-	}
-	copy(u.frame, u.fifo)
-	rest := copy(u.fifo, u.fifo[frame8:])
-	// A phone sending longer packets than 20 ms (we answer ptime 20) gets one packet played per
-	// 20 ms; what is left over is bounded to a frame, so the delay does not grow.
-	if rest > frame8 {
-		rest = copy(u.fifo, u.fifo[rest-frame8:rest])
-	}
-	u.fifo = u.fifo[:rest]
-	return u.frame
+	return true
 }
 
 // Encode turns one 8 kHz frame into an Opus packet, valid until the next call.

@@ -78,6 +78,59 @@ func TestUpBridgeTone(t *testing.T) {
 	}
 }
 
+// A phone sending 30 ms packets (sipp's shipped pcap does, whatever ptime we answer) or 10 ms ones
+// is played at its own pace: every 20 ms tick gives a frame once the buffer is primed, nothing is
+// concealed, and the samples come out in order (a ramp through the packets stays a ramp). While
+// nobody listens (Skip) the buffer keeps the same pace: no packet arrives late.
+func TestUpBridgeOtherPacketTimes(t *testing.T) {
+	for _, ms := range []int{10, 30, 60} {
+		u, err := newUpBridge(ptPCMU)
+		if err != nil {
+			t.Fatal(err)
+		}
+		per := 8 * ms // samples per packet
+		law := lawOf(ptPCMU)
+		var sent, seq int
+		pcm := make([]int16, per)
+		var out []int16
+		for tick := range 300 { // 6 s, of which the first 3 s unheard
+			// The phone's packets due by the end of this tick.
+			for ; sent+per <= (tick+1)*frame8; sent += per {
+				for i := range pcm {
+					pcm[i] = int16((sent+i)%500*4 - 1000) // a ramp, small enough for G.711's fine steps
+				}
+				if err := u.Push(uint16(seq), uint32(sent), law.encode(nil, pcm)); err != nil {
+					t.Fatalf("%d ms: packet %d: %v", ms, seq, err)
+				}
+				seq++
+			}
+			if tick < 150 {
+				u.Skip()
+				continue
+			}
+			if tick == 150 {
+				u.Restart()
+			}
+			if f := u.Next(); f != nil {
+				out = append(out, f...)
+			}
+		}
+		if st := u.jb.Stats(); st.Lost != 0 || st.Late != 0 {
+			t.Fatalf("%d ms packets: %+v, want nothing concealed or late", ms, st)
+		}
+		if len(out) < 140*frame8 {
+			t.Fatalf("%d ms packets: %d samples out of 150 ticks", ms, len(out))
+		}
+		for i := 1; i < len(out); i++ {
+			// G.711 rounds (steps up to 64 here), so compare the slope loosely: the next sample is
+			// about 4 higher, or the ramp wraps (-2000). A packet skipped or repeated jumps by 320+.
+			if d := int(out[i]) - int(out[i-1]); (d < -70 || d > 140) && (d > -1800 || d < -2200) {
+				t.Fatalf("%d ms packets: sample %d jumps %d -> %d", ms, i, out[i-1], out[i])
+			}
+		}
+	}
+}
+
 // The room's Opus, at whatever pace it arrives, reaches the phone as 20 ms G.711 frames of the same tone.
 func TestDownBridgeTone(t *testing.T) {
 	for _, law := range []uint8{ptPCMU, ptPCMA} {
