@@ -139,7 +139,8 @@ func TestDialAnswered(t *testing.T) {
 		t.Fatalf("id %s", ep.ID())
 	}
 	offer := string((<-tr.invites).Body())
-	if !strings.Contains(offer, "m=audio ") || !strings.Contains(offer, " RTP/AVP 0 8 101") {
+	if !strings.Contains(offer, "m=audio ") || !strings.Contains(offer, " RTP/AVP 111 0 8 101 110\r\n") ||
+		!strings.Contains(offer, "a=rtpmap:111 opus/48000/2\r\na=fmtp:111 minptime=10;useinbandfec=1\r\n") {
 		t.Fatalf("offer:\n%s", offer)
 	}
 	voice := newOpusSource("mic", media.Audio)
