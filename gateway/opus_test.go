@@ -377,8 +377,9 @@ func TestOpusPhonesHearPhones(t *testing.T) {
 }
 
 // Digits to an Opus phone use the telephone-event clock it negotiated: 100 ms is 4800 at 48000 Hz
-// (800 at 8000 Hz, when that is all the phone offers), and the audio's timeline steps over the tone
-// in 48 kHz units. Digits from the phone at 48000 Hz are decoded.
+// (800 at 8000 Hz, when that is all the phone offers), the audio passed through steps over the
+// tone in 48 kHz units, and events and audio share one SSRC and sequence. Digits from the phone
+// are decoded.
 func TestOpusDigits(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -428,7 +429,11 @@ func TestOpusDigits(t *testing.T) {
 			}
 			var lastEv uint32
 			inEvent := false
-			for i, g := range p.got.snapshot() {
+			got := p.got.snapshot()
+			for i, g := range got {
+				if i > 0 && (g.SequenceNumber != got[i-1].SequenceNumber+1 || g.SSRC != got[0].SSRC) {
+					t.Fatalf("packet %d: SSRC %x sequence %d after %x/%d: audio and events share one stream", i, g.SSRC, g.SequenceNumber, got[0].SSRC, got[i-1].SequenceNumber)
+				}
 				switch g.PayloadType {
 				case 101:
 					dur := int(g.Payload[2])<<8 | int(g.Payload[3])
