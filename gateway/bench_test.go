@@ -12,8 +12,14 @@ import (
 	"github.com/contactcenter/vcc/media/audio"
 )
 
-// benchLegs makes n legs (no SIP) whose RTP goes to one phone socket that drains it.
+// benchLegs makes n PCMU legs (no SIP) whose RTP goes to one phone socket that drains it.
 func benchLegs(b *testing.B, n int) (*Gateway, []*Leg, *net.UDPConn) {
+	return benchLegsIn(b, n, ptPCMU, ptPCMU)
+}
+
+// benchLegsIn makes n legs in codec (payload type pt) whose RTP goes to one phone socket that
+// drains it.
+func benchLegsIn(b *testing.B, n int, codec, pt uint8) (*Gateway, []*Leg, *net.UDPConn) {
 	b.Helper()
 	g, err := New(Config{Listen: "127.0.0.1:0", Transports: []string{"udp"}, RTPTimeout: time.Minute}, WithLogger(testLogger()))
 	if err != nil {
@@ -34,7 +40,7 @@ func benchLegs(b *testing.B, n int) (*Gateway, []*Leg, *net.UDPConn) {
 		}
 	}()
 	b.Cleanup(func() { _ = phone.Close() })
-	o := Offer{Remote: phone.LocalAddr().(*net.UDPAddr).AddrPort(), Law: ptPCMU, PT: ptPCMU, Event: 101, Dir: SendRecv}
+	o := Offer{Remote: phone.LocalAddr().(*net.UDPAddr).AddrPort(), Law: codec, PT: pt, Event: 101, EventRate: 8000, Dir: SendRecv}
 	legs := make([]*Leg, n)
 	for i := range legs {
 		l, err := g.newLeg(call.PartyID("tel:bench"), "bench", o, testLogger())
@@ -117,5 +123,92 @@ func benchTick(b *testing.B, listened bool) {
 	}
 	if l.stats.rx.Load() == 0 {
 		b.Fatal("nothing read")
+	}
+}
+
+// One music packet to 100 queued Opus phones: no transcoding at all, 100 restamped headers and
+// sends.
+func BenchmarkOpusMusicTo100Legs(b *testing.B) { benchOpusDown(b, 100) }
+
+// One packet of an agent's voice passed through to the Opus phone hearing it.
+func BenchmarkOpusVoiceToLeg(b *testing.B) { benchOpusDown(b, 1) }
+
+func benchOpusDown(b *testing.B, n int) {
+	_, legs, _ := benchLegsIn(b, n, codecOpus, 107)
+	music := newOpusSource("music", media.Audio)
+	for _, l := range legs {
+		if err := l.Attach(music); err != nil {
+			b.Fatal(err)
+		}
+	}
+	pkts := opusTone(b, 440, 50)
+	h := rtp.Header{Version: 2, PayloadType: 111}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		h.SequenceNumber, h.Timestamp = uint16(i), uint32(i*frame48)
+		music.fan.Write(&h, pkts[i%len(pkts)])
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/leg")
+	if legs[0].stats.tx.Load() == 0 {
+		b.Fatal("nothing sent")
+	}
+}
+
+// One clock step of an Opus phone heard in the SFU: its packet read from the socket and passed to
+// the source's RTP sink as it is (nothing decoded: no PCM sink).
+func BenchmarkOpusPhoneToSFU(b *testing.B) {
+	_, legs, phone := benchLegsIn(b, 1, codecOpus, 107)
+	l := legs[0]
+	sink := &counter{}
+	_ = l.src.AddSink(sink)
+	to := net.UDPAddrFromAddrPort(l.conn.LocalAddr())
+	pkts := opusTone(b, 700, 1)
+	pkt, _ := (&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 107, SSRC: 7}, Payload: pkts[0]}).Marshal()
+	buf := make([]byte, 1500)
+	now := time.Now()
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		b.StopTimer()
+		pkt[2], pkt[3] = byte(i>>8), byte(i)
+		ts := uint32(i * frame48)
+		pkt[4], pkt[5], pkt[6], pkt[7] = byte(ts>>24), byte(ts>>16), byte(ts>>8), byte(ts)
+		if _, err := phone.WriteToUDP(pkt, to); err != nil {
+			b.Fatal(err)
+		}
+		now = now.Add(tickPeriod)
+		b.StartTimer()
+		l.tick(now, 1, buf)
+	}
+	if sink.count() == 0 {
+		b.Fatal("nothing forwarded")
+	}
+}
+
+// The same with the MCU's mixer listening: the packet also goes through the jitter buffer and is
+// decoded to 48 kHz PCM.
+func BenchmarkOpusPhoneToMixer(b *testing.B) {
+	_, legs, phone := benchLegsIn(b, 1, codecOpus, 107)
+	l := legs[0]
+	var mix pcmCounter
+	_ = l.src.AddPCMSink(&mix)
+	to := net.UDPAddrFromAddrPort(l.conn.LocalAddr())
+	pkts := opusTone(b, 700, 50)
+	buf := make([]byte, 1500)
+	wire := make([]byte, 1500)
+	now := time.Now()
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		b.StopTimer()
+		n, _ := (&rtp.Header{Version: 2, PayloadType: 107, SSRC: 7, SequenceNumber: uint16(i), Timestamp: uint32(i * frame48)}).MarshalTo(wire)
+		n += copy(wire[n:], pkts[i%len(pkts)])
+		if _, err := phone.WriteToUDP(wire[:n], to); err != nil {
+			b.Fatal(err)
+		}
+		now = now.Add(tickPeriod)
+		b.StartTimer()
+		l.tick(now, 1, buf)
+	}
+	if mix.frames.Load() == 0 {
+		b.Fatal("nothing decoded")
 	}
 }

@@ -298,3 +298,194 @@ func (d *downBridge) feed8(pcm []int16, emit func([]byte)) {
 		d.fifo = d.fifo[:rest]
 	}
 }
+
+// An Opus leg needs no transcoding to or from the rooms: its packets are passed through both ways
+// (leg.go, source.go). Only the sinks and sources that work on PCM need the two types below: the
+// MCU's mixer (48 kHz) and a phone in G.711 hearing an Opus phone (8 kHz) take the Opus phone's
+// voice decoded (opusUp), and a mixer's PCM or a G.711 phone's 8 kHz frames are encoded once per
+// source for every Opus leg hearing them (opusDown).
+
+const (
+	// maxOpusSamples is the longest Opus packet, 120 ms, at 48 kHz.
+	maxOpusSamples = 5760
+	// opusDownBitrate sets the encoder of what an Opus phone hears from PCM: 32 kbit/s is
+	// transparent wideband speech.
+	opusDownBitrate = 32
+)
+
+// opusUp is the phone-to-room direction of an Opus leg for PCM sinks: the phone's packets go into a
+// jitter buffer; every 20 ms Next releases one 48 kHz frame, decoded by libopus, which conceals a
+// lost packet (PLC) and fades to silence over a longer loss; Down8 makes it 8 kHz for another phone.
+type opusUp struct {
+	jb    *audio.JitterBuffer
+	dec   *audio.OpusDecoder
+	rs    *audio.Resampler // 48 -> 8 kHz, for phones hearing this one
+	pcm   []int16          // the packet being played, 48 kHz
+	fifo  []int16          // 48 kHz samples waiting for a whole 20 ms frame (packets of other lengths)
+	frame []int16          // the frame Next released
+	down  []int16          // the frame Down8 made
+	heard bool             // a packet has been played since the start (or since the buffer idled)
+}
+
+func newOpusUp() (*opusUp, error) {
+	jb, err := audio.NewJitterBuffer(audio.JitterConfig{ClockRate: audio.OpusSampleRate, Target: 40 * time.Millisecond, Max: 200 * time.Millisecond, MaxPayload: 1500, Adapt: true})
+	if err != nil {
+		return nil, err
+	}
+	dec, err := audio.NewOpusDecoder()
+	if err != nil {
+		return nil, fmt.Errorf("gateway: opus decoder: %w", err)
+	}
+	rs, err := audio.NewResampler(audio.ResamplerConfig{From: audio.OpusSampleRate, To: 8000})
+	if err != nil {
+		return nil, err
+	}
+	return &opusUp{jb: jb, dec: dec, rs: rs, pcm: make([]int16, maxOpusSamples),
+		fifo: make([]int16, 0, maxOpusSamples+frame48), frame: make([]int16, frame48), down: make([]int16, frame8)}, nil
+}
+
+// Push buffers one Opus packet. Late and duplicate packets are dropped (their errors are normal).
+func (u *opusUp) Push(seq uint16, ts uint32, payload []byte) error {
+	return u.jb.Push(seq, ts, payload)
+}
+
+// Reset starts a new stream (the phone's SSRC changed).
+func (u *opusUp) Reset() { u.jb.Reset() }
+
+// Restart forgets the buffered audio before a pause in the decoding (nobody needed PCM for a while):
+// the next packet pushed is a fresh start.
+func (u *opusUp) Restart() {
+	u.jb.Reset()
+	u.heard = false
+	u.fifo = u.fifo[:0]
+	u.rs.Reset()
+}
+
+// Next plays one 20 ms frame of the phone's voice at 48 kHz (valid until the next call), nil when
+// there is nothing to play.
+func (u *opusUp) Next() []int16 {
+	payload, missing := u.jb.Pop()
+	var n int
+	var err error
+	switch {
+	case payload != nil:
+		if n, err = u.dec.Decode(payload, u.pcm); err != nil {
+			n, err = u.dec.DecodePLC(nil, u.pcm[:frame48]) // a corrupt packet: concealed
+		}
+		u.heard = true
+	case missing && u.heard:
+		n, err = u.dec.DecodePLC(nil, u.pcm[:frame48])
+	default:
+		if u.heard {
+			// The buffer went idle: the next frame is a fresh start, with no tail to resample.
+			u.heard = false
+			u.fifo = u.fifo[:0]
+			u.rs.Reset()
+		}
+		return nil
+	}
+	if err != nil || n == 0 {
+		return nil
+	}
+	u.fifo = append(u.fifo, u.pcm[:n]...)
+	if len(u.fifo) < frame48 {
+		return nil
+	}
+	copy(u.frame, u.fifo)
+	rest := copy(u.fifo, u.fifo[frame48:])
+	// Packets longer than 20 ms (we answer ptime 20) play one per 20 ms; what is left over is
+	// bounded to a frame, so the delay does not grow.
+	if rest > frame48 {
+		rest = copy(u.fifo, u.fifo[rest-frame48:rest])
+	}
+	u.fifo = u.fifo[:rest]
+	return u.frame
+}
+
+// Down8 turns one 48 kHz frame into 8 kHz, valid until the next call.
+func (u *opusUp) Down8(frame []int16) ([]int16, error) {
+	return u.rs.Process(u.down, frame)
+}
+
+// opusDown encodes what an Opus phone hears from a source that is not Opus on the wire: a mixer's
+// 48 kHz PCM, or another phone's 8 kHz frames (encoded from 8 kHz directly, as upBridge does).
+// One per source, shared by every Opus leg hearing it; it belongs to its downMux's mutex.
+type opusDown struct {
+	enc48 *audio.OpusEncoder // 48 kHz input; nil when the input is 8 kHz
+	enc8  *opus.Encoder      // 8 kHz input; nil when the input is 48 kHz
+	out   []byte
+}
+
+func newOpusDown(rate int) (*opusDown, error) {
+	d := &opusDown{out: make([]byte, 1500)}
+	var err error
+	if rate == 8000 {
+		d.enc8, err = opus.NewEncoder(8000, 1, opus.AppVoIP)
+		if err == nil {
+			err = d.enc8.SetBitrate(phoneOpusBitrate)
+		}
+		if err == nil {
+			err = d.enc8.SetComplexity(phoneOpusComplexity)
+		}
+	} else {
+		d.enc48, err = audio.NewOpusEncoder(audio.OpusConfig{BitrateKbps: opusDownBitrate, Complexity: phoneOpusComplexity})
+	}
+	if err != nil {
+		return nil, fmt.Errorf("gateway: opus encoder: %w", err)
+	}
+	return d, nil
+}
+
+// encode turns one 20 ms frame (960 samples at 48 kHz, or 160 at 8 kHz) into an Opus packet, valid
+// until the next call.
+func (d *opusDown) encode(pcm []int16) ([]byte, error) {
+	if d.enc8 != nil {
+		if len(pcm) != frame8 {
+			return nil, fmt.Errorf("gateway: opus encode: %d samples at 8 kHz", len(pcm))
+		}
+		n, err := d.enc8.Encode(pcm, d.out)
+		if err != nil {
+			return nil, fmt.Errorf("gateway: opus encode: %w", err)
+		}
+		return d.out[:n], nil
+	}
+	if len(pcm) != frame48 {
+		return nil, fmt.Errorf("gateway: opus encode: %d samples at 48 kHz", len(pcm))
+	}
+	return d.enc48.Encode(pcm, d.out)
+}
+
+// opusSamples is the audio an Opus packet holds, in samples at 48 kHz, read from its TOC byte
+// (RFC 6716 §3.1); 0 when the packet is malformed.
+func opusSamples(p []byte) uint32 {
+	if len(p) == 0 {
+		return 0
+	}
+	toc := p[0]
+	cfg := toc >> 3
+	var per uint32 // samples per frame
+	switch {
+	case cfg < 12: // SILK: 10, 20, 40, 60 ms
+		per = [4]uint32{480, 960, 1920, 2880}[cfg&3]
+	case cfg < 16: // hybrid: 10, 20 ms
+		per = [2]uint32{480, 960}[cfg&1]
+	default: // CELT: 2.5, 5, 10, 20 ms
+		per = [4]uint32{120, 240, 480, 960}[cfg&3]
+	}
+	var frames uint32
+	switch toc & 3 {
+	case 0:
+		frames = 1
+	case 1, 2:
+		frames = 2
+	default:
+		if len(p) < 2 {
+			return 0
+		}
+		frames = uint32(p[1] & 0x3f)
+	}
+	if n := per * frames; n <= maxOpusSamples {
+		return n
+	}
+	return 0
+}

@@ -182,7 +182,7 @@ func (g *Gateway) Stats() Stats {
 	legs := *g.clock.legs.Load()
 	s.Legs = len(legs)
 	for _, l := range legs {
-		addLeg(&s, l, l.rx.up.jb.Stats())
+		addLeg(&s, l, l.rx.jitterStats())
 	}
 	s.Calls = g.started.Load()
 	s.MissedTicks = g.clock.missed.Load()

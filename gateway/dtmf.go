@@ -69,7 +69,7 @@ type dtmfSender struct {
 }
 
 // SendDigits plays DTMF digits (0-9, *, #, A-D; a-d are taken as A-D) to the phone as RFC 4733
-// telephone-events with the payload type the phone offered, one after another, about 100 ms of
+// telephone-events with the payload type and clock rate the phone offered, one after another, about 100 ms of
 // tone and 60 ms of pause each. It only queues them: the gateway clock plays them. It is safe
 // from any goroutine. A phone that offered no telephone-event gets nothing and the error wraps
 // ErrNoDTMF; a string with any other character is refused whole (ErrBadDigit). While the phone
@@ -130,11 +130,14 @@ func (l *Leg) playDigit(now time.Time) {
 	d.tick++
 	switch {
 	case k < digitTicks+digitEndTicks:
-		dur := min(k+1, digitTicks) * frame8
+		// The duration counts in the event's clock (8000 or 48000 Hz, as negotiated); the event's
+		// timestamp is on the audio's timeline (one SSRC, one timeline), the same clock when the
+		// phone offered telephone-event at its codec's rate.
+		dur := min(k+1, digitTicks) * int(l.evRate.Load()) / 50
 		end := k >= digitTicks-1
 		if k == digitTicks-1 {
 			// The tone has been played: the audio's timeline resumes after it.
-			tx.h.Timestamp = d.ts + digitTicks*frame8
+			tx.h.Timestamp = d.ts + digitTicks*tx.frame
 			tx.last = now
 		}
 		r := l.remote.Load()

@@ -1,7 +1,8 @@
 // Package gateway is the SIP gateway: phones join calls as parties. A phone leg is a call.Endpoint
 // like a browser peer: its one source is the phone's voice as Opus RTP at 48 kHz, and it receives
-// one attached Opus source at a time, transcoded to the G.711 the phone speaks. The call logic and
-// the rooms never know a party is on a phone beyond its Caps (audio only).
+// one attached Opus source at a time, transcoded to the G.711 the phone speaks, or passed through
+// untouched to a phone that speaks Opus. The call logic and the rooms never know a party is on a
+// phone beyond its Caps (audio only).
 //
 // Inbound, an INVITE is answered at once and the caller waits in a queue hearing music, like a
 // browser customer (Center.Enqueue). Outbound, the Gateway is the call.Dialer that reaches

@@ -69,7 +69,7 @@ func (g *Gateway) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if err != nil {
 		log.Info("inbound call refused", "err", err)
 		res := sip.NewResponseFromRequest(req, sip.StatusNotAcceptableHere, "Not Acceptable Here", nil)
-		res.AppendHeader(sip.NewHeader("Warning", `304 vcc "audio PCMU or PCMA over RTP/AVP only"`))
+		res.AppendHeader(sip.NewHeader("Warning", `304 vcc "audio Opus, PCMU or PCMA over RTP/AVP only"`))
 		_ = tx.Respond(res)
 		return
 	}
@@ -110,7 +110,7 @@ func (g *Gateway) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	leg.refreshed(secs)
 	leg.start()
-	log.Info("inbound call answered", "number", number, "queue", queue, "codec", codecName(offer.PT))
+	log.Info("inbound call answered", "number", number, "queue", queue, "codec", codecName(offer.Law))
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	u := call.UserRef{ID: "tel:" + caller, Name: caller, Role: call.Customer}
@@ -249,9 +249,13 @@ func callIDOf(req *sip.Request) string {
 	return ""
 }
 
-func codecName(pt uint8) string {
-	if pt == ptPCMA {
+// codecName names a leg's codec (ptPCMU, ptPCMA or codecOpus) as SDP does.
+func codecName(law uint8) string {
+	switch law {
+	case ptPCMA:
 		return "PCMA"
+	case codecOpus:
+		return "opus"
 	}
 	return "PCMU"
 }

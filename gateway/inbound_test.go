@@ -36,7 +36,7 @@ func TestInboundRefusals(t *testing.T) {
 		{"unknown number", restricted, "200", phoneSDP(4000, "sendrecv"), 404},
 		{"source not allowed", walled, "100", phoneSDP(4000, "sendrecv"), 403},
 		{"no SDP", open, "100", nil, 488},
-		{"no common codec", open, "100", []byte("v=0\r\nc=IN IP4 127.0.0.1\r\nm=audio 4000 RTP/AVP 111\r\na=rtpmap:111 opus/48000/2\r\n"), 488},
+		{"no common codec", open, "100", []byte("v=0\r\nc=IN IP4 127.0.0.1\r\nm=audio 4000 RTP/AVP 9 111\r\na=rtpmap:9 G722/8000\r\na=rtpmap:111 opus/16000/2\r\n"), 488},
 		{"malformed SDP", open, "100", []byte("this is not sdp"), 488},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -18,17 +18,19 @@ import (
 
 	"github.com/contactcenter/vcc/call"
 	"github.com/contactcenter/vcc/media"
+	"github.com/contactcenter/vcc/media/audio"
 )
 
 // Leg is one phone in a call: a SIP dialog and its RTP, as a call.Endpoint. Its source is the
 // phone's voice as Opus; it receives one attached Opus source at a time (the most recently
-// attached), transcoded to the phone's G.711.
+// attached), transcoded to the phone's G.711, or passed through to a phone that speaks Opus.
 //
 // A leg has no goroutine of its own. The gateway clock (clock.go) drains its RTP socket every
-// 20 ms, plays one frame of the phone's voice out of the jitter buffer (encoded to Opus only while
-// someone receives it), checks the RTP timeout and plays queued DTMF digits. The heard source's
-// packets are transcoded once per source and law by a downMux, on the source's own goroutine, and
-// each leg hearing it stamps its RTP header and sends.
+// 20 ms, plays one frame of the phone's voice out of the jitter buffer (encoded to Opus, or decoded
+// from the phone's Opus, only while someone needs it), checks the RTP timeout and plays queued DTMF
+// digits. An Opus phone's packets reach the source's RTP sinks as they arrive. The heard source's
+// packets are transcoded (or passed through) once per source and codec by a downMux, on the
+// source's own goroutine, and each leg hearing it stamps its RTP header and sends.
 type Leg struct {
 	g       *Gateway
 	id      call.PartyID
@@ -37,8 +39,10 @@ type Leg struct {
 	ctx     context.Context
 	stop    context.CancelCauseFunc
 	conn    *rtpConn
-	law, pt uint8 // the G.711 law and its payload type on the wire; fixed for the leg's life
-	event   atomic.Int32
+	codec   uint8        // ptPCMU, ptPCMA or codecOpus; fixed for the leg's life
+	pt      uint8        // the codec's payload type on the wire; fixed for the leg's life
+	event   atomic.Int32 // telephone-event payload type, -1 for none
+	evRate  atomic.Int32 // its clock rate
 	src     *phoneSource
 	remote  atomic.Pointer[rtpAddr] // where RTP goes
 	sendOK  atomic.Bool             // our direction lets us send
@@ -75,17 +79,35 @@ type legStats struct {
 
 // rxState is the phone-to-room direction, touched only by the gateway clock.
 type rxState struct {
-	up       *upBridge
+	up       *upBridge // a G.711 phone's voice; nil for Opus
+	op       *opusUp   // an Opus phone's voice decoded for PCM sinks; nil for G.711
 	dtmf     dtmfDecoder
 	hdr      rtp.Header // the packet being read
 	ssrc     uint32
-	seen     bool // a G.711 packet has been seen (ssrc is set)
-	latched  bool // symmetric RTP: the remote is where the first packet came from
-	encoding bool // someone receives the phone's voice: frames are encoded to Opus
-	h        rtp.Header
-	ts       uint32
+	seen     bool       // a packet of the codec has been seen (ssrc is set)
+	latched  bool       // symmetric RTP: the remote is where the first packet came from
+	encoding bool       // someone receives the phone's voice: frames are encoded (G.711), or decoded (Opus)
+	h        rtp.Header // the source's packets: its SSRC, payload type 111, the last sequence number sent
+	ts       uint32     // the last timestamp sent
 	gap      bool
 	seq      seqCount
+
+	// An Opus phone's packets are passed through, renumbered: the phone's sequence numbers and
+	// timestamps plus these offsets, set when its stream starts (or restarts: a new SSRC).
+	out             rtp.Header // the packet being forwarded
+	seqOff          uint16
+	tsOff           uint32
+	inSeq           uint16    // the phone's highest sequence number
+	lastOut         time.Time // when the last packet was forwarded
+	anchored, fresh bool
+}
+
+// jitterStats are the counters of the leg's jitter buffer.
+func (rx *rxState) jitterStats() audio.JitterStats {
+	if rx.op != nil {
+		return rx.op.jb.Stats()
+	}
+	return rx.up.jb.Stats()
 }
 
 // txState is our RTP towards the phone: one SSRC and sequence space for audio and DTMF. Senders
@@ -93,8 +115,13 @@ type rxState struct {
 type txState struct {
 	mu     sync.Mutex
 	h      rtp.Header // the next packet's SSRC, sequence number and timestamp
+	frame  uint32     // timestamp units in 20 ms: frame8, or frame48 for Opus
 	last   time.Time  // when the packet before h.Timestamp was sent
-	marker bool
+	marker bool       // the next packet starts a stream (a source attached, a hold, a digit ended)
+	// A passed-through source's sequence numbers and timestamps plus these are ours; set at each
+	// stream start (marker).
+	seqOff uint16
+	tsOff  uint32
 	buf    [1500]byte
 	digits []byte      // event codes queued by SendDigits
 	dtmf   dtmfSender  // the digit being played
@@ -113,23 +140,35 @@ var _ DigitReceiver = (*Leg)(nil)
 
 // newLegOn builds a leg on conn for the negotiated offer; local is this side's description.
 func (g *Gateway) newLegOn(id call.PartyID, callID string, conn *rtpConn, o Offer, local localSDP, log *slog.Logger) (*Leg, error) {
-	up, err := newUpBridge(o.Law)
+	var up *upBridge
+	var op *opusUp
+	var err error
+	if o.Law == codecOpus {
+		op, err = newOpusUp()
+	} else {
+		up, err = newUpBridge(o.Law)
+	}
 	if err != nil {
 		return nil, err
 	}
 	ctx, stop := context.WithCancelCause(context.Background())
 	l := &Leg{
-		g: g, id: id, callID: callID, log: log, ctx: ctx, stop: stop, conn: conn, law: o.Law, pt: o.PT,
-		src:   &phoneSource{id: "phone-" + callID + "/audio", party: string(id), fan: media.NewFanout(nil)},
+		g: g, id: id, callID: callID, log: log, ctx: ctx, stop: stop, conn: conn, codec: o.Law, pt: o.PT,
+		src:   &phoneSource{id: "phone-" + callID + "/audio", party: string(id), fan: media.NewFanout(nil), opus: o.Law == codecOpus},
 		local: local, contact: g.dialogUA("udp").ContactHDR, born: time.Now(),
 	}
-	l.rx.up = up
+	l.rx.up, l.rx.op = up, op
 	l.rx.h = rtp.Header{Version: 2, PayloadType: 111, SSRC: uint32(randUint64()), SequenceNumber: uint16(randUint64())}
 	l.rx.ts = uint32(randUint64())
 	l.rx.gap = true
 	l.tx.h = rtp.Header{Version: 2, PayloadType: o.PT, SSRC: uint32(randUint64()), SequenceNumber: uint16(randUint64()), Timestamp: uint32(randUint64())}
+	l.tx.frame = frame8
+	if o.Law == codecOpus {
+		l.tx.frame = frame48
+	}
 	l.tx.marker = true
 	l.event.Store(int32(o.Event))
+	l.evRate.Store(int32(o.EventRate))
 	l.setRemote(o.Remote)
 	l.sendOK.Store(local.dir.sends() && o.Dir.receives())
 	l.recvOn.Store(o.Dir.sends())
@@ -145,7 +184,7 @@ func (g *Gateway) newLeg(id call.PartyID, callID string, o Offer, log *slog.Logg
 	}
 	local := localSDP{
 		addr: g.rtpIP, port: conn.Port(), session: randUint64(), version: 1,
-		codecs: []sdpCodec{{o.Law, o.PT}}, event: o.Event, dir: o.Dir.Answer(),
+		codecs: []sdpCodec{{o.Law, o.PT}}, events: eventsOf(o), dir: o.Dir.Answer(),
 	}
 	l, err := g.newLegOn(id, callID, conn, o, local, log)
 	if err != nil {
@@ -182,10 +221,10 @@ func (l *Leg) reoffer(body []byte) ([]byte, int) {
 	}
 	var o Offer
 	if err == nil {
-		o, err = sd.Negotiate(int(l.law))
+		o, err = sd.Negotiate(int(l.codec))
 	}
-	if err == nil && (o.Law != l.law || o.PT != l.pt) {
-		err = fmt.Errorf("%w: the call's codec %s/%d is no longer offered", ErrNoCodec, codecName(l.law), l.pt)
+	if err == nil && (o.Law != l.codec || o.PT != l.pt) {
+		err = fmt.Errorf("%w: the call's codec %s/%d is no longer offered", ErrNoCodec, codecName(l.codec), l.pt)
 	}
 	if err != nil {
 		l.log.Info("re-offer refused", "err", err)
@@ -195,14 +234,16 @@ func (l *Leg) reoffer(body []byte) ([]byte, int) {
 	defer l.mu.Unlock()
 	dir := o.Dir.Answer()
 	old := l.remote.Load()
-	changed := dir != l.local.dir || old == nil || old.ap != netip.AddrPortFrom(o.Remote.Addr().Unmap(), o.Remote.Port()) || int(l.event.Load()) != o.Event
+	changed := dir != l.local.dir || old == nil || old.ap != netip.AddrPortFrom(o.Remote.Addr().Unmap(), o.Remote.Port()) ||
+		int(l.event.Load()) != o.Event || int(l.evRate.Load()) != o.EventRate
 	if changed {
 		l.local.version++
 		l.log.Info("phone media changed", "phone", o.Dir.String(), "answer", dir.String(), "remote", o.Remote)
 	}
 	l.local.dir = dir
-	l.local.event = o.Event
+	l.local.events = eventsOf(o)
 	l.event.Store(int32(o.Event))
+	l.evRate.Store(int32(o.EventRate))
 	l.setRemote(o.Remote)
 	l.sendOK.Store(dir.sends())
 	if o.Dir.sends() && !l.recvOn.Load() {
@@ -251,7 +292,7 @@ func (l *Leg) terminate(reason error, bye bool) {
 	}
 	l.stop(reason)
 	_ = l.conn.Close()
-	st := l.rx.up.jb.Stats()
+	st := l.rx.jitterStats()
 	rx, exp := l.stats.rx.Load(), l.stats.rxExpected.Load()
 	l.g.totals.add(l, st)
 	peer := l.peerReport()
@@ -412,8 +453,9 @@ func (l *Leg) tick(now time.Time, steps int, buf []byte) {
 	}
 }
 
-// receive takes one packet from the phone: G.711 into the jitter buffer, telephone-events into
-// digits. at is when it arrived (unix nanos; 0 if unknown), for the jitter RTCP reports.
+// receive takes one packet from the phone: G.711 into the jitter buffer, Opus to the source's RTP
+// sinks (and into the jitter buffer while PCM sinks need it decoded), telephone-events into digits.
+// at is when it arrived (unix nanos; 0 if unknown), for the jitter RTCP reports.
 func (l *Leg) receive(pkt []byte, from netip.AddrPort, now time.Time, at int64) {
 	rx := &l.rx
 	h := &rx.hdr
@@ -444,6 +486,9 @@ func (l *Leg) receive(pkt []byte, from netip.AddrPort, now time.Time, at int64) 
 		l.stats.rxExpected.Store(rx.seq.expected())
 	}
 	switch {
+	case h.PayloadType == l.pt && len(payload) > 0 && rx.op != nil:
+		l.receiveOpus(h, payload, now)
+		l.rc.jitterSample(h.Timestamp, at, l.born.UnixNano(), l.clockRate())
 	case h.PayloadType == l.pt && len(payload) > 0:
 		if !rx.seen || h.SSRC != rx.ssrc {
 			rx.seen, rx.ssrc = true, h.SSRC
@@ -463,6 +508,10 @@ func (l *Leg) receive(pkt []byte, from netip.AddrPort, now time.Time, at int64) 
 // mixer); otherwise it is dropped (a phone waiting in the queue costs no encoding).
 func (l *Leg) play() {
 	rx := &l.rx
+	if rx.op != nil {
+		l.playOpus()
+		return
+	}
 	rx.ts += frame48
 	pcmSinks, nbSinks := l.src.pcm.Load(), l.src.nb.Load()
 	rtpSinks := l.src.fan.Len() > 0
@@ -504,9 +553,9 @@ func (l *Leg) play() {
 	l.src.fan.Write(&rx.h, pkt)
 }
 
-// sendAudio sends one G.711 frame to the phone; the downMux of the heard source calls it, with
-// the time the frame was made.
-func (l *Leg) sendAudio(payload []byte, now time.Time) {
+// sendAudio sends one frame (G.711, or Opus encoded for the leg) to the phone, step its length in
+// timestamp units; the downMux of the heard source calls it, with the time the frame was made.
+func (l *Leg) sendAudio(payload []byte, step uint32, now time.Time) {
 	tx := &l.tx
 	tx.mu.Lock()
 	defer tx.mu.Unlock()
@@ -518,7 +567,35 @@ func (l *Leg) sendAudio(payload []byte, now time.Time) {
 	tx.advance(now)
 	tx.h.PayloadType = l.pt
 	l.sendLocked(r, payload)
-	tx.h.Timestamp += frame8
+	tx.h.Timestamp += step
+	tx.last = now
+}
+
+// passAudio sends one Opus packet of a passed-through source to the phone as it is: the source's
+// sequence number and timestamp (seq, ts) plus the leg's offsets, set when a stream starts (the
+// source attached or fresh, after a hold or a digit) so that the phone sees one continuous stream.
+// dur is the packet's length at 48 kHz. The downMux calls it, in the source's order, with no late
+// or duplicate packet.
+func (l *Leg) passAudio(seq uint16, ts uint32, payload []byte, dur uint32, fresh bool, now time.Time) {
+	tx := &l.tx
+	tx.mu.Lock()
+	defer tx.mu.Unlock()
+	r := l.remote.Load()
+	if tx.dtmf.active || !l.sendOK.Load() || !r.usable() {
+		tx.marker = true
+		return
+	}
+	if tx.marker || fresh {
+		tx.advance(now)
+		tx.marker = true
+		tx.seqOff = tx.h.SequenceNumber - seq
+		tx.tsOff = tx.h.Timestamp - ts
+	}
+	tx.h.SequenceNumber = seq + tx.seqOff
+	tx.h.Timestamp = ts + tx.tsOff
+	tx.h.PayloadType = l.pt
+	l.sendLocked(r, payload)
+	tx.h.Timestamp += dur
 	tx.last = now
 }
 
@@ -547,8 +624,79 @@ func (tx *txState) advance(now time.Time) {
 		return
 	}
 	if gap := now.Sub(tx.last); gap > 60*time.Millisecond {
-		tx.h.Timestamp += uint32((gap-20*time.Millisecond)/(20*time.Millisecond)) * frame8
+		tx.h.Timestamp += uint32((gap-20*time.Millisecond)/(20*time.Millisecond)) * tx.frame
 		tx.last = now.Add(-20 * time.Millisecond)
 		tx.marker = true
+	}
+}
+
+// receiveOpus passes one Opus packet of the phone to the source's RTP sinks (the SFU, a recorder)
+// as it is, renumbered into the source's stream: its SSRC, payload type 111, the phone's sequence
+// numbers and timestamps plus offsets fixed when the phone's stream starts, so that a new SSRC
+// (or a restart of the phone's numbering) goes on where the last packet left off. While PCM sinks
+// need the phone's voice it also goes into the jitter buffer. The gateway clock calls it.
+func (l *Leg) receiveOpus(h *rtp.Header, payload []byte, now time.Time) {
+	rx := &l.rx
+	d := int16(h.SequenceNumber - rx.inSeq)
+	if !rx.seen || h.SSRC != rx.ssrc || d > maxSeqJump || d < -maxSeqJump {
+		if rx.seen && h.SSRC != rx.ssrc {
+			rx.op.Reset()
+		}
+		rx.seen, rx.ssrc = true, h.SSRC
+		step := uint32(frame48)
+		if rx.anchored {
+			// Time passed since the last packet, so receivers' playout sees it.
+			step = max(step, uint32(now.Sub(rx.lastOut)/(time.Second/48000)))
+		}
+		rx.seqOff = rx.h.SequenceNumber + 1 - h.SequenceNumber
+		rx.tsOff = rx.ts + step - h.Timestamp
+		rx.inSeq, rx.anchored, rx.fresh, d = h.SequenceNumber, true, true, 1
+	}
+	if d == 0 {
+		return // a duplicate
+	}
+	if rx.encoding {
+		_ = rx.op.Push(h.SequenceNumber, h.Timestamp, payload) // late and duplicate packets are dropped
+	}
+	out := &rx.out
+	*out = rx.h
+	out.SequenceNumber = h.SequenceNumber + rx.seqOff
+	out.Timestamp = h.Timestamp + rx.tsOff
+	out.Marker = h.Marker || rx.fresh
+	if d > 0 {
+		rx.inSeq = h.SequenceNumber
+		rx.h.SequenceNumber, rx.ts, rx.lastOut = out.SequenceNumber, out.Timestamp, now
+	}
+	if l.src.fan.Len() > 0 {
+		rx.fresh = false
+		l.src.fan.Write(out, payload)
+	}
+}
+
+// playOpus releases one 20 ms frame of an Opus phone's voice, decoded, to whoever needs PCM: the
+// MCU's mixer at 48 kHz, other phones at 8 kHz. With none of them, nothing is buffered or decoded.
+func (l *Leg) playOpus() {
+	rx := &l.rx
+	pcmSinks, nbSinks := l.src.pcm.Load(), l.src.nb.Load()
+	if decoding := len(pcmSinks) > 0 || len(nbSinks) > 0; decoding != rx.encoding {
+		rx.encoding = decoding
+		rx.op.Restart()
+	}
+	if !rx.encoding {
+		return
+	}
+	frame := rx.op.Next()
+	if frame == nil {
+		return
+	}
+	for _, k := range pcmSinks {
+		k.WritePCM(frame)
+	}
+	if len(nbSinks) > 0 {
+		if pcm8, err := rx.op.Down8(frame); err == nil {
+			for _, m := range nbSinks {
+				m.write8(pcm8)
+			}
+		}
 	}
 }

@@ -17,10 +17,12 @@ import (
 var _ call.Dialer = (*Gateway)(nil)
 
 // Dial calls number through the trunk and returns the leg once the callee answers (call.Dialer).
-// ringing (if not nil) is called once, at the first 180 or 183. A call that does not connect
-// returns a *DialError carrying the SIP status ("busy (486)", "failed (503)"). Cancelling ctx
-// while it rings sends CANCEL; ctx's deadline is "no_answer". The leg's life does not depend on
-// ctx once answered.
+// The offer lists Opus first (a callee that takes it needs no transcoding with the rooms), then
+// PCMU and PCMA, and telephone-event at 8000 and 48000 Hz; the leg speaks whichever the callee
+// answers. ringing (if not nil) is called once, at the first 180 or 183. A call that does not
+// connect returns a *DialError carrying the SIP status ("busy (486)", "failed (503)"). Cancelling
+// ctx while it rings sends CANCEL; ctx's deadline is "no_answer". The leg's life does not depend
+// on ctx once answered.
 func (g *Gateway) Dial(ctx context.Context, number string, ringing func()) (call.Endpoint, error) {
 	if g.trunk == nil {
 		return nil, &DialError{Outcome: "failed", Err: ErrNoTrunk}
@@ -40,7 +42,8 @@ func (g *Gateway) Dial(ctx context.Context, number string, ringing func()) (call
 	}
 	local := localSDP{
 		addr: g.rtpIP, port: conn.Port(), session: randUint64(), version: 1,
-		codecs: []sdpCodec{{ptPCMU, ptPCMU}, {ptPCMA, ptPCMA}}, event: int(ptEvent), dir: SendRecv,
+		codecs: []sdpCodec{{codecOpus, ptOpus}, {ptPCMU, ptPCMU}, {ptPCMA, ptPCMA}},
+		events: []sdpEvent{{ptEvent, 8000}, {ptEvent48, 48000}}, dir: SendRecv,
 	}
 	callID := randHex(12) + "@" + g.host
 	log := g.log.With("sip_call", callID, "party", "tel:"+number)
@@ -99,7 +102,7 @@ func (g *Gateway) Dial(ctx context.Context, number string, ringing func()) (call
 	if err == nil {
 		o, err = sd.Negotiate(-1)
 	}
-	if err == nil && o.PT != o.Law {
+	if err == nil && o.PT != offeredPT(o.Law) {
 		err = fmt.Errorf("%w: the answer moved %s to payload type %d", ErrNoCodec, codecName(o.Law), o.PT)
 	}
 	actx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
@@ -114,7 +117,7 @@ func (g *Gateway) Dial(ctx context.Context, number string, ringing func()) (call
 		return nil, &DialError{Outcome: "failed", Status: sip.StatusNotAcceptableHere, Err: err}
 	}
 	local.codecs = []sdpCodec{{o.Law, o.PT}}
-	local.event = o.Event
+	local.events = eventsOf(o)
 	leg, err := g.newLegOn(call.PartyID("tel:"+number), callID, conn, o, local, log)
 	if err != nil {
 		_ = dlg.Bye(actx)
@@ -129,6 +132,14 @@ func (g *Gateway) Dial(ctx context.Context, number string, ringing func()) (call
 	leg.start()
 	log.Info("callee answered", "codec", codecName(o.Law))
 	return leg, nil
+}
+
+// offeredPT is the payload type our offer gives codec.
+func offeredPT(codec uint8) uint8 {
+	if codec == codecOpus {
+		return ptOpus
+	}
+	return codec
 }
 
 // dialError turns what WaitAnswer returned into the outcome the call shows.

@@ -173,13 +173,13 @@ func (l *Leg) sendRTCP(now time.Time) {
 	}
 	tx := &l.tx
 	tx.mu.Lock()
-	ssrc, next, last := tx.h.SSRC, tx.h.Timestamp, tx.last
+	ssrc, next, last, step := tx.h.SSRC, tx.h.Timestamp, tx.last, tx.frame
 	tx.mu.Unlock()
 	sent := l.stats.tx.Load()
 	var report rtcp.Packet = &rtcp.ReceiverReport{SSRC: ssrc, Reports: blocks}
 	if sent > r.sentAt && !last.IsZero() {
 		// The RTP timestamp that corresponds to now: the last packet's, plus the time since.
-		ts := next - uint32(frame8) + uint32(now.Sub(last)*time.Duration(l.clockRate())/time.Second)
+		ts := next - step + uint32(now.Sub(last)*time.Duration(l.clockRate())/time.Second)
 		report = &rtcp.SenderReport{SSRC: ssrc, NTPTime: ntpTime(now.UnixNano()), RTPTime: ts,
 			PacketCount: uint32(sent), OctetCount: uint32(l.stats.txOctets.Load()), Reports: blocks}
 	}
@@ -222,4 +222,9 @@ func ntpTime(unixNanos int64) uint64 {
 }
 
 // clockRate is the RTP clock of the leg's audio.
-func (l *Leg) clockRate() int { return 8000 }
+func (l *Leg) clockRate() int {
+	if l.codec == codecOpus {
+		return 48000
+	}
+	return 8000
+}

@@ -46,13 +46,24 @@ func (d Direction) Answer() Direction {
 func (d Direction) sends() bool    { return d == SendRecv || d == SendOnly }
 func (d Direction) receives() bool { return d == SendRecv || d == RecvOnly }
 
-// Static RTP payload types of the codecs a phone leg speaks (RFC 3551).
+// Static RTP payload types of the codecs a phone leg speaks (RFC 3551). A leg's codec is named by
+// its static payload type (ptPCMU, ptPCMA), or codecOpus, which is no payload type.
 const (
 	ptPCMU uint8 = 0
 	ptPCMA uint8 = 8
-	// ptEvent is the payload type this side offers for telephone-event (RFC 4733).
-	ptEvent uint8 = 101
+	// codecOpus names Opus (opus/48000/2, RFC 7587), whose payload type is dynamic.
+	codecOpus uint8 = 128
+	// ptOpus is the payload type this side offers for Opus, as browsers do.
+	ptOpus uint8 = 111
+	// ptEvent and ptEvent48 are the payload types this side offers for telephone-event (RFC 4733)
+	// at 8000 Hz (with G.711) and 48000 Hz (with Opus).
+	ptEvent   uint8 = 101
+	ptEvent48 uint8 = 110
 )
+
+// opusFmtp is the format parameters this side gives Opus: 10 ms packets at least, in-band FEC
+// welcome.
+const opusFmtp = "minptime=10;useinbandfec=1"
 
 // maxSDP bounds what ParseSDP reads: a phone's audio offer is a few hundred bytes.
 const maxSDP = 16 << 10
@@ -80,12 +91,13 @@ type SessionDesc struct {
 // Offer is what a phone leg takes from the peer's description: where to send RTP, in which codec,
 // the telephone-event payload type if any, and the direction the peer asked for.
 type Offer struct {
-	Remote netip.AddrPort // where the peer receives RTP; its address may be unspecified (hold, RFC 2543)
-	Law    uint8          // chosen codec, named by its static payload type: ptPCMU or ptPCMA
-	PT     uint8          // the payload type on the wire (the static one, or the peer's dynamic alias)
-	Event  int            // telephone-event payload type, -1 if not offered
-	Dir    Direction      // the peer's direction
-	Ptime  int            // the peer's packet time in ms, 0 if not given
+	Remote    netip.AddrPort // where the peer receives RTP; its address may be unspecified (hold, RFC 2543)
+	Law       uint8          // chosen codec: ptPCMU, ptPCMA (named by their static payload types) or codecOpus
+	PT        uint8          // the payload type on the wire (the static one, or the peer's dynamic alias)
+	Event     int            // telephone-event payload type, -1 if not offered
+	EventRate int            // its clock rate (8000, or 48000 with Opus); 0 when none
+	Dir       Direction      // the peer's direction
+	Ptime     int            // the peer's packet time in ms, 0 if not given
 }
 
 // ParseSDP reads a session description. It is lenient about what a leg does not use (unknown
@@ -236,10 +248,12 @@ func parseMedia(val string) (mediaDesc, error) {
 	return mediaDesc{kind: f[0], port: int(port), proto: f[2], formats: f[3:], rtpmap: map[uint8]string{}}, nil
 }
 
-// Negotiate picks what a leg uses from a peer's description: the codec prefer (a payload type,
-// when the peer still offers it: a leg keeps its codec over a re-INVITE), else the first of PCMU
-// and PCMA in the peer's order of preference; and telephone-event if offered. ErrNoCodec when
-// there is no audio section in plain RTP or no G.711 in it.
+// Negotiate picks what a leg uses from a peer's description: the codec prefer (ptPCMU, ptPCMA or
+// codecOpus, when the peer still offers it: a leg keeps its codec over a re-INVITE), else Opus
+// (opus/48000, wideband and passed through to browsers untranscoded) wherever the peer lists it,
+// else the first of PCMU and PCMA in the peer's order of preference; and telephone-event if
+// offered, at the codec's clock rate when the peer offers both (with Opus: 48000, else 8000; G.711
+// takes 8000 only). ErrNoCodec when there is no audio section in plain RTP or no codec of ours in it.
 func (sd *SessionDesc) Negotiate(prefer int) (Offer, error) {
 	if sd.audio < 0 {
 		return Offer{}, fmt.Errorf("%w: no RTP/AVP audio stream", ErrNoCodec)
@@ -247,6 +261,7 @@ func (sd *SessionDesc) Negotiate(prefer int) (Offer, error) {
 	m := &sd.medias[sd.audio]
 	o := Offer{Remote: netip.AddrPortFrom(m.conn, uint16(m.port)), Event: -1, Dir: m.dir, Ptime: m.ptime}
 	found, preferred := false, false
+	opusPT, ev8, ev48 := -1, -1, -1
 	for _, f := range m.formats {
 		n, err := strconv.ParseUint(f, 10, 8)
 		if err != nil || n > 127 {
@@ -254,27 +269,61 @@ func (sd *SessionDesc) Negotiate(prefer int) (Offer, error) {
 		}
 		pt := uint8(n)
 		enc, mapped := m.rtpmap[pt]
+		name, rate, channels := splitEncoding(enc)
 		codec := -1
 		switch {
 		case enc == "pcmu/8000" || enc == "pcmu/8000/1" || !mapped && pt == ptPCMU:
 			codec = int(ptPCMU)
 		case enc == "pcma/8000" || enc == "pcma/8000/1" || !mapped && pt == ptPCMA:
 			codec = int(ptPCMA)
-		case o.Event < 0 && strings.HasPrefix(enc, "telephone-event/8000"):
-			o.Event = int(pt)
+		case name == "opus" && rate == "48000" && (channels == "" || channels == "2" || channels == "1"):
+			if opusPT < 0 {
+				opusPT = int(pt)
+			}
+		case name == "telephone-event" && rate == "8000" && (channels == "" || channels == "1"):
+			if ev8 < 0 {
+				ev8 = int(pt)
+			}
+		case name == "telephone-event" && rate == "48000" && (channels == "" || channels == "1"):
+			if ev48 < 0 {
+				ev48 = int(pt)
+			}
 		}
 		if codec >= 0 && !preferred && (!found || codec == prefer) {
 			o.Law, o.PT, found, preferred = uint8(codec), pt, true, codec == prefer
 		}
 	}
+	if opusPT >= 0 && (prefer == int(codecOpus) || !preferred) {
+		o.Law, o.PT, found = codecOpus, uint8(opusPT), true
+	}
 	if !found {
-		return Offer{}, fmt.Errorf("%w: no PCMU or PCMA offered", ErrNoCodec)
+		return Offer{}, fmt.Errorf("%w: no Opus, PCMU or PCMA offered", ErrNoCodec)
+	}
+	switch {
+	case o.Law == codecOpus && ev48 >= 0:
+		o.Event, o.EventRate = ev48, 48000
+	case ev8 >= 0:
+		o.Event, o.EventRate = ev8, 8000
 	}
 	return o, nil
 }
 
-// sdpCodec is a G.711 law and the payload type it has in a session.
+// splitEncoding cuts an rtpmap encoding ("opus/48000/2", lower case) into its name, clock rate and
+// channels (empty when not given).
+func splitEncoding(enc string) (name, rate, channels string) {
+	name, rest, _ := strings.Cut(enc, "/")
+	rate, channels, _ = strings.Cut(rest, "/")
+	return name, rate, channels
+}
+
+// sdpCodec is a codec (ptPCMU, ptPCMA or codecOpus) and the payload type it has in a session.
 type sdpCodec struct{ law, pt uint8 }
+
+// sdpEvent is a telephone-event payload type and its clock rate.
+type sdpEvent struct {
+	pt   uint8
+	rate int
+}
 
 // localSDP is what this side says about its media.
 type localSDP struct {
@@ -283,8 +332,16 @@ type localSDP struct {
 	session uint64 // o= session id, fixed for the dialog
 	version uint64 // o= version, bumped when the description changes
 	codecs  []sdpCodec
-	event   int // telephone-event payload type, -1 for none
+	events  []sdpEvent // telephone-event payload types; none: no DTMF by RTP
 	dir     Direction
+}
+
+// eventsOf is the telephone-event an offer negotiated, as a localSDP lists it.
+func eventsOf(o Offer) []sdpEvent {
+	if o.Event < 0 {
+		return nil
+	}
+	return []sdpEvent{{uint8(o.Event), o.EventRate}}
 }
 
 // marshal writes the description; peer, when not nil, is the offer it answers: each of the
@@ -302,15 +359,19 @@ func (l *localSDP) marshal(peer *SessionDesc) []byte {
 		for _, c := range l.codecs {
 			b.WriteString(" " + strconv.Itoa(int(c.pt)))
 		}
-		if l.event >= 0 {
-			b.WriteString(" " + strconv.Itoa(l.event))
+		for _, e := range l.events {
+			b.WriteString(" " + strconv.Itoa(int(e.pt)))
 		}
 		b.WriteString("\r\n")
 		for _, c := range l.codecs {
+			if c.law == codecOpus {
+				fmt.Fprintf(&b, "a=rtpmap:%d opus/48000/2\r\na=fmtp:%d %s\r\n", c.pt, c.pt, opusFmtp)
+				continue
+			}
 			fmt.Fprintf(&b, "a=rtpmap:%d %s/8000\r\n", c.pt, codecName(c.law))
 		}
-		if l.event >= 0 {
-			fmt.Fprintf(&b, "a=rtpmap:%d telephone-event/8000\r\na=fmtp:%d 0-15\r\n", l.event, l.event)
+		for _, e := range l.events {
+			fmt.Fprintf(&b, "a=rtpmap:%d telephone-event/%d\r\na=fmtp:%d 0-15\r\n", e.pt, e.rate, e.pt)
 		}
 		b.WriteString("a=ptime:20\r\na=" + l.dir.String() + "\r\n")
 	}

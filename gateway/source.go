@@ -10,22 +10,25 @@ import (
 	"github.com/pion/rtp"
 
 	"github.com/contactcenter/vcc/media"
+	"github.com/contactcenter/vcc/media/audio"
 )
 
 // opusCodec is what a phone leg's source sends: the rooms and browsers take it like any party's
 // microphone.
 var opusCodec = media.Codec{MimeType: "audio/opus", ClockRate: 48000, Channels: 2, SDPFmtpLine: "minptime=10;useinbandfec=1"}
 
-// phoneSource is the phone's voice as Opus RTP: a media.Source fed by the leg's playout goroutine.
-// It is also a media.PCMSource: the MCU's mixer takes the phone's 48 kHz PCM as it is, and no Opus
-// is encoded for it.
+// phoneSource is the phone's voice as Opus RTP: a media.Source fed by the gateway clock, encoded
+// from the phone's G.711, or the phone's own Opus packets passed through. It is also a
+// media.PCMSource: the MCU's mixer takes the phone's 48 kHz PCM as it is, and no Opus is encoded
+// (or decoded twice) for it.
 type phoneSource struct {
 	id    string
 	party string
 	fan   *media.Fanout
 
-	pcm media.CowList[media.PCMSink] // read by the gateway clock
-	nb  media.CowList[*downMux]      // other phones hearing this one: they take its 8 kHz as it is
+	pcm  media.CowList[media.PCMSink] // read by the gateway clock
+	nb   media.CowList[*downMux]      // other phones hearing this one: they take its 8 kHz as it is
+	opus bool                         // the phone speaks Opus: its packets are passed through
 }
 
 // AddPCMSink implements media.PCMSource.
@@ -45,26 +48,44 @@ func (s *phoneSource) RequestKeyframe()           {}
 // Party names the party the source belongs to (a recorder files each party's tracks together).
 func (s *phoneSource) Party() string { return s.party }
 
-// downMux is the room-to-phone direction of one Opus source for every leg hearing it in one law:
-// each packet is decoded, resampled and encoded to G.711 once, on the source's goroutine, and
-// every leg stamps its own RTP header on the payload and sends it. All phones waiting in a queue
-// hear the one music source, so they share one transcoding.
+// downMux is the room-to-phone direction of one Opus source for every leg hearing it in one codec.
+// For G.711 legs each packet is decoded, resampled and encoded once, on the source's goroutine, and
+// every leg stamps its own RTP header on the payload and sends it. For Opus legs an Opus source's
+// packets are passed through untouched (each leg restamps them), and only a source heard as PCM (a
+// mixer's 48 kHz, another G.711 phone's 8 kHz) is encoded, once. All phones waiting in a queue hear
+// the one music source, so they share one transcoding, or none.
 type downMux struct {
 	key  muxKey
+	via  subscription
 	legs atomic.Pointer[[]*Leg] // copy-on-write, changed under Gateway.muxMu
 
 	mu   sync.Mutex // one packet at a time through the bridge
 	dn   *downBridge
+	op   *opusDown // Opus legs, from PCM or 8 kHz; nil when passed through or G.711
 	now  time.Time
 	emit func([]byte)
+
+	// The source's last packet passed through (Opus legs hearing Opus RTP).
+	seq    uint16
+	ssrc   uint32
+	seeded bool
 }
 
 type muxKey struct {
-	src media.Source
-	law uint8
+	src   media.Source
+	codec uint8 // the legs' codec: ptPCMU, ptPCMA or codecOpus
 }
 
-// write8 takes another phone's 8 kHz frame: only the G.711 encoding is left to do.
+// subscription is how a downMux takes its source.
+type subscription uint8
+
+const (
+	viaRTP   subscription = iota // Opus RTP (AddSink)
+	viaPCM                       // 48 kHz PCM (media.PCMSource: the MCU's mix)
+	viaPhone                     // another phone's 8 kHz frames (phoneSource.nb)
+)
+
+// write8 takes another phone's 8 kHz frame: only the G.711 (or Opus) encoding is left to do.
 func (m *downMux) write8(frame []int16) {
 	if len(*m.legs.Load()) == 0 {
 		return
@@ -72,11 +93,15 @@ func (m *downMux) write8(frame []int16) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.now = time.Now()
+	if m.op != nil {
+		m.encode(frame)
+		return
+	}
 	m.dn.feed8(frame, m.emit)
 }
 
 // WritePCM takes a source's audio as 48 kHz PCM (the MCU's mix-minus for this phone): only the
-// 48 -> 8 kHz resampling and the G.711 encoding are left to do.
+// 48 -> 8 kHz resampling and the G.711 encoding, or the Opus encoding, are left to do.
 func (m *downMux) WritePCM(pcm []int16) {
 	if len(*m.legs.Load()) == 0 || len(pcm) == 0 {
 		return
@@ -84,11 +109,26 @@ func (m *downMux) WritePCM(pcm []int16) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.now = time.Now()
+	if m.op != nil {
+		m.encode(pcm)
+		return
+	}
 	m.dn.feed(pcm, m.emit)
 }
 
-// WriteRTP transcodes the packet and sends it to every leg. It never blocks: sends are
-// non-blocking, and a leg whose socket is full loses the packet.
+// encode makes one Opus packet of a 20 ms frame and sends it to every leg. m.mu is held.
+func (m *downMux) encode(pcm []int16) {
+	pkt, err := m.op.encode(pcm)
+	if err != nil || len(pkt) == 0 {
+		return
+	}
+	for _, l := range *m.legs.Load() {
+		l.sendAudio(pkt, frame48, m.now)
+	}
+}
+
+// WriteRTP transcodes the packet and sends it to every leg, or passes it through to Opus legs. It
+// never blocks: sends are non-blocking, and a leg whose socket is full loses the packet.
 func (m *downMux) WriteRTP(h *rtp.Header, payload []byte) error {
 	if len(*m.legs.Load()) == 0 || len(payload) == 0 {
 		return nil
@@ -96,29 +136,64 @@ func (m *downMux) WriteRTP(h *rtp.Header, payload []byte) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.now = time.Now()
+	if m.key.codec == codecOpus {
+		m.pass(h, payload)
+		return nil
+	}
 	_ = m.dn.Push(h.SequenceNumber, payload, m.emit)
 	return nil
 }
 
-func (m *downMux) send(g711 []byte) {
+// pass hands an Opus packet as it is to every leg, which restamps it. A late or duplicate packet is
+// dropped; a new stream (another SSRC, a jump in the numbering) makes each leg start afresh, its
+// timestamps and sequence numbers going on from where they were. m.mu is held.
+func (m *downMux) pass(h *rtp.Header, payload []byte) {
+	d := int16(h.SequenceNumber - m.seq)
+	fresh := !m.seeded || h.SSRC != m.ssrc || d > maxSeqJump || d < -maxSeqJump
+	if !fresh && d <= 0 {
+		return
+	}
+	m.seq, m.ssrc, m.seeded = h.SequenceNumber, h.SSRC, true
+	dur := opusSamples(payload)
+	if dur == 0 {
+		return // not Opus: nothing a phone could decode
+	}
 	for _, l := range *m.legs.Load() {
-		l.sendAudio(g711, m.now)
+		l.passAudio(h.SequenceNumber, h.Timestamp, payload, dur, fresh, m.now)
 	}
 }
 
-// join adds l to the legs hearing src in l's law, subscribing a new downMux to src if it is the
+// maxSeqJump is the sequence number step past which a stream counts as restarted (2 s of 20 ms
+// packets), not as having lost packets.
+const maxSeqJump = 100
+
+func (m *downMux) send(g711 []byte) {
+	for _, l := range *m.legs.Load() {
+		l.sendAudio(g711, frame8, m.now)
+	}
+}
+
+// join adds l to the legs hearing src in l's codec, subscribing a new downMux to src if it is the
 // first.
 func (g *Gateway) join(l *Leg, src media.Source) (*downMux, error) {
-	key := muxKey{src, l.law}
+	key := muxKey{src, l.codec}
 	g.muxMu.Lock()
 	defer g.muxMu.Unlock()
 	m := g.muxes[key]
 	if m == nil {
-		dn, err := newDownBridge(l.law)
+		m = &downMux{key: key, via: subscriptionOf(src, l.codec)}
+		var err error
+		switch {
+		case l.codec != codecOpus:
+			m.dn, err = newDownBridge(l.codec)
+		case m.via == viaPCM:
+			m.op, err = newOpusDown(audio.OpusSampleRate)
+		case m.via == viaPhone:
+			m.op, err = newOpusDown(8000)
+		}
 		if err != nil {
 			return nil, err
 		}
-		m = &downMux{key: key, dn: dn}
 		m.emit = m.send
 		empty := []*Leg{}
 		m.legs.Store(&empty)
@@ -160,27 +235,40 @@ func attachable(src media.Source) bool {
 	return src.Kind() == media.Audio && strings.EqualFold(src.Codec().MimeType, "audio/opus")
 }
 
-// subscribe takes another phone's audio at 8 kHz, src's audio as PCM when it offers it (the
-// MCU's mix: no Opus encode there, no decode here), else as Opus RTP.
-func subscribe(src media.Source, m *downMux) error {
+// subscriptionOf is how legs in codec take src: another phone at 8 kHz, unless both are Opus (its
+// packets are then passed through); a source offering PCM (the MCU's mix: no Opus encode there, no
+// decode here) as PCM; anything else as Opus RTP.
+func subscriptionOf(src media.Source, codec uint8) subscription {
 	if ps, ok := src.(*phoneSource); ok {
-		ps.nb.Add(m)
-		return nil
+		if codec == codecOpus && ps.opus {
+			return viaRTP
+		}
+		return viaPhone
 	}
-	if ps, ok := src.(media.PCMSource); ok {
-		return ps.AddPCMSink(m)
+	if _, ok := src.(media.PCMSource); ok {
+		return viaPCM
+	}
+	return viaRTP
+}
+
+func subscribe(src media.Source, m *downMux) error {
+	switch m.via {
+	case viaPhone:
+		src.(*phoneSource).nb.Add(m)
+		return nil
+	case viaPCM:
+		return src.(media.PCMSource).AddPCMSink(m)
 	}
 	return src.AddSink(m)
 }
 
 func unsubscribe(src media.Source, m *downMux) {
-	if ps, ok := src.(*phoneSource); ok {
-		ps.nb.Remove(m)
-		return
+	switch m.via {
+	case viaPhone:
+		src.(*phoneSource).nb.Remove(m)
+	case viaPCM:
+		src.(media.PCMSource).RemovePCMSink(m)
+	default:
+		src.RemoveSink(m)
 	}
-	if ps, ok := src.(media.PCMSource); ok {
-		ps.RemovePCMSink(m)
-		return
-	}
-	src.RemoveSink(m)
 }

@@ -41,6 +41,8 @@ type party struct {
 
 	heard [6]atomic.Int64 // audio packets in which each party's tone is present
 	other atomic.Int64    // packets with sound but no party's tone: music on hold
+	// onAudio, when set, sees each audio packet's payload (it must not keep it), before decoding.
+	onAudio atomic.Pointer[func(payload []byte)]
 
 	mu    sync.Mutex
 	pic   *frame.I420 // latest picture of the last video track that produced one
@@ -137,6 +139,9 @@ func (p *party) readAudio(tr *webrtc.TrackRemote) {
 		pkt, _, err := tr.ReadRTP()
 		if err != nil {
 			return
+		}
+		if f := p.onAudio.Load(); f != nil {
+			(*f)(pkt.Payload)
 		}
 		n, err := dec.Decode(pkt.Payload, pcm)
 		if err != nil || n < 480 {

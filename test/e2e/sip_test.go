@@ -66,7 +66,13 @@ type sippRun struct {
 // pcaps, for one call with a 30 s limit; args name the scenario and the target.
 func startSipp(t *testing.T, ctx context.Context, port int, args ...string) *sippRun {
 	t.Helper()
-	dir := t.TempDir()
+	return startSippIn(t, ctx, t.TempDir(), port, args...)
+}
+
+// startSippIn is startSipp with dir as sipp's working directory (where a test may have put files
+// its scenario plays).
+func startSippIn(t *testing.T, ctx context.Context, dir string, port int, args ...string) *sippRun {
+	t.Helper()
 	if err := os.Symlink(pcapDir, filepath.Join(dir, "pcap")); err != nil {
 		t.Fatal(err)
 	}
