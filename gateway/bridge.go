@@ -21,9 +21,12 @@ const (
 	frame48 = 960 // samples in 20 ms at 48 kHz: one Opus packet's RTP timestamp step
 
 	// phoneOpusBitrate and phoneOpusComplexity set the encoder of a phone's voice: 24 kbit/s is
-	// transparent for narrowband speech.
+	// transparent for narrowband speech. Complexity 1 rather than 5: on sipp's speech sample the
+	// decoded result is as far from the original at 1 as at 5 or 10 (log-spectral distance
+	// 3.7-3.9 dB; the source is G.711 already), and a bridged leg costs 4.5 ms of CPU per second
+	// instead of 7.5 (docs/BENCHMARKS-sip.md).
 	phoneOpusBitrate    = 24000
-	phoneOpusComplexity = 5
+	phoneOpusComplexity = 1
 )
 
 // g711 decodes and encodes one of the two laws.
