@@ -173,9 +173,10 @@ func TestSIPPhoneCallsIn(t *testing.T) { // R1 R11 R13
 
 // The agent consults an external number (R8): sipp answers through the trunk, joins as a
 // non-agent participant and echoes what it hears, so the agent hears its own voice come back
-// through the phone leg (both directions of the G.711 bridge and the MCU mix). Cancelling the
-// consult hangs the phone up (BYE).
-func TestSIPConsultExternalNumber(t *testing.T) { // R8 R9
+// through the phone leg (both directions of the G.711 bridge and the MCU mix). The agent then
+// starts the three-party conference: the customer hears the agent and its own voice echoed by the
+// phone, the agent the customer; ending the conference hangs the phone up (BYE).
+func TestSIPConsultExternalNumber(t *testing.T) { // R8 R9 R13
 	needSipp(t)
 	trunkPort := freeUDPPort(t)
 	srv := startServer(t, withSIP("sip:127.0.0.1:"+strconv.Itoa(trunkPort)))
@@ -198,12 +199,28 @@ func TestSIPConsultExternalNumber(t *testing.T) { // R8 R9
 	waitCount(t, ctx, "agent hears its voice echoed by the phone", agent.heardFrom(agent), 25)
 	waitCount(t, ctx, "held customer hears music", &cust.other, 10)
 
-	if err := agent.c.Request(ctx, "cancel_consult", struct{}{}); err != nil {
+	// Three-party conference (R9): the phone hears the mix of the other two and echoes it, so
+	// the customer's own voice coming back proves audio to and from the phone within the
+	// conference; the customer and the agent hear each other directly.
+	if err := agent.c.Request(ctx, "conference", struct{}{}); err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, ctx, cust.c, "customer in the conference", func(st map[string]any) bool {
+		return st["conference"] == true && partyAs(st, "tel:5550100") == "participant"
+	})
+	waitCount(t, ctx, "customer hears its voice back through the phone", cust.heardFrom(cust), 25)
+	waitCount(t, ctx, "customer hears the agent", cust.heardFrom(agent), 25)
+	waitCount(t, ctx, "agent hears the customer", agent.heardFrom(cust), 25)
+	waitCount(t, ctx, "agent still hears the phone's echo", agent.heardFrom(agent), 25)
+
+	// The controlling agent ends the conference for everyone (R13): the phone gets BYE.
+	if err := agent.c.Request(ctx, "end_call", struct{}{}); err != nil {
 		t.Fatal(err)
 	}
 	number.wait(t, ctx, "the number is hung up") // the scenario passes only on our BYE
-	waitState(t, ctx, agent.c, "phone gone", func(st map[string]any) bool { return partyAs(st, "tel:5550100") == "" })
-	waitCount(t, ctx, "agent hears the customer again", agent.heardFrom(cust), 10)
+	if reason, by := waitEnded(t, ctx, cust.c, "conference ended"); by != "agent1" {
+		t.Fatalf("customer's call ended with %q by %q, want by agent1", reason, by)
+	}
 }
 
 // The agent sees the external number dialled, then ringing (its 180), and gives up while it rings:
