@@ -31,6 +31,8 @@ fuzz:
 	$(GO) test ./media/moh -run '^$$' -fuzz FuzzReadOgg -fuzztime $(FUZZTIME)
 	$(GO) test ./gateway -run '^$$' -fuzz FuzzSDP -fuzztime $(FUZZTIME)
 	$(GO) test ./gateway -run '^$$' -fuzz FuzzSIPMessage -fuzztime $(FUZZTIME)
+	$(GO) test ./gateway -run '^$$' -fuzz FuzzRTPReceive -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
+	$(GO) test ./media/audio -run '^$$' -fuzz FuzzJitterBuffer -fuzztime $(FUZZTIME)
 	$(GO) test ./record -run '^$$' -fuzz FuzzSink -fuzztime $(FUZZTIME)
 
 bench:
