@@ -46,6 +46,9 @@ type Config struct {
 	RTPPortMin, RTPPortMax int           // RTP (even) and RTCP (odd) ports (0, 0: any free pair)
 	RTPTimeout             time.Duration // a leg whose phone sends no RTP this long ends (default 30 s)
 	RTCPInterval           time.Duration // mean time between our RTCP reports to a phone (default 5 s)
+	// SRTP is what inbound calls may use: SRTPOptional (default: SDES-keyed RTP/SAVP offers are
+	// answered encrypted, RTP/AVP ones in the clear), SRTPRequired or SRTPOff.
+	SRTP string
 	// Numbers maps a dialled number (the request URI's user) to a queue ("" for the default queue).
 	// Empty: every number goes to the default queue. Otherwise a number not listed is refused with
 	// 404, unless the key "*" gives a queue for every other number.
@@ -78,6 +81,9 @@ type Trunk struct {
 	// CAFile (PEM) holds the certificates that sign a TLS trunk's certificate, for a private PKI;
 	// empty: the system's roots. The trunk's host name (or IP) must match its certificate.
 	CAFile string
+	// SRTP offers RTP/SAVP with an SDES key (AES_CM_128_HMAC_SHA1_80) on outbound calls; the
+	// trunk must answer with SRTP.
+	SRTP bool
 }
 
 // Queuer is where inbound callers wait for an agent: *call.Center.
@@ -197,6 +203,13 @@ func (g *Gateway) configure() error {
 	g.ports = newPortRange(g.rtpIP, c.RTPPortMin, c.RTPPortMax)
 	if c.RTPTimeout == 0 {
 		c.RTPTimeout = 30 * time.Second
+	}
+	switch c.SRTP {
+	case "":
+		c.SRTP = SRTPOptional
+	case SRTPOptional, SRTPRequired, SRTPOff:
+	default:
+		return fmt.Errorf("%w: srtp %q (optional, required or off)", ErrConfig, c.SRTP)
 	}
 	if c.RTCPInterval <= 0 {
 		c.RTCPInterval = 5 * time.Second // RFC 3550 6.2's minimum

@@ -66,10 +66,13 @@ func (g *Gateway) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if err == nil {
 		offer, err = sd.Negotiate(-1)
 	}
+	if err == nil {
+		err = g.srtpAllowed(offer)
+	}
 	if err != nil {
 		log.Info("inbound call refused", "err", err)
 		res := sip.NewResponseFromRequest(req, sip.StatusNotAcceptableHere, "Not Acceptable Here", nil)
-		res.AppendHeader(sip.NewHeader("Warning", `304 vcc "audio Opus, PCMU or PCMA over RTP/AVP only"`))
+		res.AppendHeader(sip.NewHeader("Warning", `304 vcc "`+g.mediaWarning()+`"`))
 		_ = tx.Respond(res)
 		return
 	}

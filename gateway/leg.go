@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-
 	"net/netip"
 	"slices"
 	"sync"
@@ -15,6 +14,7 @@ import (
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 	"github.com/pion/rtp"
+	"github.com/pion/srtp/v3"
 
 	"github.com/contactcenter/vcc/call"
 	"github.com/contactcenter/vcc/media"
@@ -53,6 +53,12 @@ type Leg struct {
 	contact sip.ContactHeader
 	born    time.Time
 
+	// SRTP (srtp.go): the phone's key decrypts what it sends (swapped by a re-offer that rekeys:
+	// the clock reads it), ours encrypts what we send (under tx.mu). Both nil for plain RTP.
+	srtpIn  atomic.Pointer[srtp.Context]
+	srtpOut *srtp.Context
+	inKey   sdesKey // the phone's key in use
+
 	rx rxState   // the gateway clock's alone
 	tx txState   // our RTP towards the phone
 	rc rtcpState // RTCP both ways (rtcp.go)
@@ -75,6 +81,7 @@ type Leg struct {
 type legStats struct {
 	rx, rxExpected, tx, txErr atomic.Uint64
 	txOctets, rtcpOut         atomic.Uint64
+	srtpFail                  atomic.Uint64 // SRTP packets that failed authentication
 }
 
 // rxState is the phone-to-room direction, touched only by the gateway clock.
@@ -91,6 +98,7 @@ type rxState struct {
 	ts       uint32     // the last timestamp sent
 	gap      bool
 	seq      seqCount
+	plain    [1500]byte // a decrypted SRTP packet
 
 	// An Opus phone's packets are passed through, renumbered: the phone's sequence numbers and
 	// timestamps plus these offsets, set when its stream starts (or restarts: a new SSRC).
@@ -123,6 +131,7 @@ type txState struct {
 	seqOff uint16
 	tsOff  uint32
 	buf    [1500]byte
+	enc    [1500 + 16]byte // buf encrypted (SRTP adds an authentication tag)
 	digits []byte      // event codes queued by SendDigits
 	dtmf   dtmfSender  // the digit being played
 	busy   atomic.Bool // digits are queued or playing: the clock plays them
@@ -173,6 +182,20 @@ func (g *Gateway) newLegOn(id call.PartyID, callID string, conn *rtpConn, o Offe
 	l.sendOK.Store(local.dir.sends() && o.Dir.receives())
 	l.recvOn.Store(o.Dir.sends())
 	l.lastRx.Store(time.Now().UnixNano())
+	if (o.SRTP == nil) != (local.crypto == nil) {
+		return nil, fmt.Errorf("%w: one side of the call would encrypt and the other not", ErrNoCodec)
+	}
+	if o.SRTP != nil {
+		in, err := o.SRTP.context()
+		if err != nil {
+			return nil, fmt.Errorf("gateway: srtp: %w", err)
+		}
+		if l.srtpOut, err = local.crypto.context(); err != nil {
+			return nil, fmt.Errorf("gateway: srtp: %w", err)
+		}
+		l.srtpIn.Store(in)
+		l.inKey = *o.SRTP
+	}
 	return l, nil
 }
 
@@ -185,6 +208,15 @@ func (g *Gateway) newLeg(id call.PartyID, callID string, o Offer, log *slog.Logg
 	local := localSDP{
 		addr: g.rtpIP, port: conn.Port(), session: randUint64(), version: 1,
 		codecs: []sdpCodec{{o.Law, o.PT}}, events: eventsOf(o), dir: o.Dir.Answer(),
+	}
+	if o.SRTP != nil {
+		// Our key in the phone's chosen suite and tag (RFC 4568 7.1.2).
+		k, err := newSDESKey(o.SRTP.tag, o.SRTP.suite)
+		if err != nil {
+			_ = conn.Close()
+			return nil, err
+		}
+		local.crypto = &k
 	}
 	l, err := g.newLegOn(id, callID, conn, o, local, log)
 	if err != nil {
@@ -225,6 +257,9 @@ func (l *Leg) reoffer(body []byte) ([]byte, int) {
 	}
 	if err == nil && (o.Law != l.codec || o.PT != l.pt) {
 		err = fmt.Errorf("%w: the call's codec %s/%d is no longer offered", ErrNoCodec, codecName(l.codec), l.pt)
+	}
+	if err == nil {
+		err = l.rekey(o.SRTP)
 	}
 	if err != nil {
 		l.log.Info("re-offer refused", "err", err)
@@ -458,6 +493,14 @@ func (l *Leg) tick(now time.Time, steps int, buf []byte) {
 // at is when it arrived (unix nanos; 0 if unknown), for the jitter RTCP reports.
 func (l *Leg) receive(pkt []byte, from netip.AddrPort, now time.Time, at int64) {
 	rx := &l.rx
+	if in := l.srtpIn.Load(); in != nil {
+		plain, err := in.DecryptRTP(rx.plain[:0], pkt, nil)
+		if err != nil || len(plain) > len(rx.plain) {
+			l.stats.srtpFail.Add(1) // not authentic (or replayed): dropped before anything reads it
+			return
+		}
+		pkt = plain
+	}
 	h := &rx.hdr
 	hn, err := h.Unmarshal(pkt)
 	if err != nil || h.Version != 2 {
@@ -608,7 +651,15 @@ func (l *Leg) sendLocked(r *rtpAddr, payload []byte) {
 		return
 	}
 	n += copy(tx.buf[n:], payload)
-	if err := l.conn.send(tx.buf[:n], r); err != nil {
+	out := tx.buf[:n]
+	if l.srtpOut != nil {
+		if out, err = l.srtpOut.EncryptRTP(tx.enc[:0], out, &tx.h); err != nil || len(out) > len(tx.enc) {
+			l.stats.txErr.Add(1)
+			tx.h.SequenceNumber++
+			return
+		}
+	}
+	if err := l.conn.send(out, r); err != nil {
 		l.stats.txErr.Add(1)
 	} else {
 		l.stats.tx.Add(1)

@@ -45,6 +45,15 @@ func (g *Gateway) Dial(ctx context.Context, number string, ringing func()) (call
 		codecs: []sdpCodec{{codecOpus, ptOpus}, {ptPCMU, ptPCMU}, {ptPCMA, ptPCMA}},
 		events: []sdpEvent{{ptEvent, 8000}, {ptEvent48, 48000}}, dir: SendRecv,
 	}
+	if g.cfg.Trunk.SRTP {
+		s, _ := suiteNamed("AES_CM_128_HMAC_SHA1_80") // what every SRTP trunk speaks
+		k, err := newSDESKey(1, s)
+		if err != nil {
+			_ = conn.Close()
+			return nil, &DialError{Outcome: "failed", Err: err}
+		}
+		local.crypto = &k
+	}
 	callID := randHex(12) + "@" + g.host
 	log := g.log.With("sip_call", callID, "party", "tel:"+number)
 
@@ -104,6 +113,12 @@ func (g *Gateway) Dial(ctx context.Context, number string, ringing func()) (call
 	}
 	if err == nil && o.PT != offeredPT(o.Law) {
 		err = fmt.Errorf("%w: the answer moved %s to payload type %d", ErrNoCodec, codecName(o.Law), o.PT)
+	}
+	if err == nil && (o.SRTP == nil) != (local.crypto == nil) {
+		err = fmt.Errorf("%w: we offered SRTP %v, the answer has it %v", ErrNoCodec, local.crypto != nil, o.SRTP != nil)
+	}
+	if err == nil && o.SRTP != nil && (o.SRTP.suite.name != local.crypto.suite.name || o.SRTP.tag != local.crypto.tag) {
+		err = fmt.Errorf("%w: the answer's SRTP %d %s is not what we offered", ErrNoCodec, o.SRTP.tag, o.SRTP.suite.name)
 	}
 	actx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
 	defer cancel()

@@ -112,6 +112,14 @@ func (l *Leg) rtcpInterval() time.Duration {
 
 // readRTCP takes one compound packet from the phone.
 func (l *Leg) readRTCP(pkt []byte, from netip.AddrPort, at int64) {
+	if in := l.srtpIn.Load(); in != nil {
+		plain, err := in.DecryptRTCP(nil, pkt, nil) // a few packets a second: allocating is fine
+		if err != nil {
+			l.stats.srtpFail.Add(1)
+			return
+		}
+		pkt = plain
+	}
 	pkts, err := rtcp.Unmarshal(pkt)
 	if err != nil {
 		return // garbage on the RTCP port changes nothing
@@ -187,6 +195,14 @@ func (l *Leg) sendRTCP(now time.Time) {
 	b, err := rtcp.CompoundPacket{report, rtcp.NewCNAMESourceDescription(ssrc, "vcc@"+l.g.host)}.Marshal()
 	if err != nil {
 		return
+	}
+	if l.srtpOut != nil {
+		tx.mu.Lock() // the context is shared with the RTP senders
+		b, err = l.srtpOut.EncryptRTCP(nil, b, nil)
+		tx.mu.Unlock()
+		if err != nil {
+			return
+		}
 	}
 	if err := l.conn.rtcp.send(b, dst); err == nil {
 		l.stats.rtcpOut.Add(1)

@@ -79,6 +79,7 @@ type mediaDesc struct {
 	dirSet  bool
 	conn    netip.Addr // the section's c= address, else the session's
 	ptime   int
+	crypto  []sdesKey // its a=crypto lines that we can use, in the peer's order (RTP/SAVP)
 }
 
 // SessionDesc is what a peer's SDP says about its media, as far as a phone leg cares: every m=
@@ -96,6 +97,7 @@ type Offer struct {
 	PT        uint8          // the payload type on the wire (the static one, or the peer's dynamic alias)
 	Event     int            // telephone-event payload type, -1 if not offered
 	EventRate int            // its clock rate (8000, or 48000 with Opus); 0 when none
+	SRTP      *sdesKey       // the peer's SRTP key (RTP/SAVP, a=crypto); nil: plain RTP
 	Dir       Direction      // the peer's direction
 	Ptime     int            // the peer's packet time in ms, 0 if not given
 }
@@ -172,6 +174,10 @@ func ParseSDP(body []byte) (*SessionDesc, error) {
 				if len(cur.rtpmap) < 64 {
 					cur.rtpmap[uint8(pt)] = strings.ToLower(strings.TrimSpace(enc))
 				}
+			case "crypto":
+				if k, ok := parseCrypto(arg); ok && len(cur.crypto) < 8 {
+					cur.crypto = append(cur.crypto, k)
+				}
 			case "ptime":
 				if p, err := strconv.Atoi(strings.TrimSpace(arg)); err == nil && p > 0 && p <= 1000 {
 					cur.ptime = p
@@ -190,7 +196,7 @@ func ParseSDP(body []byte) (*SessionDesc, error) {
 		if !m.dirSet && sessDirSet {
 			m.dir = sessDir
 		}
-		if sd.audio < 0 && m.kind == "audio" && m.port > 0 && m.proto == "RTP/AVP" && m.conn.IsValid() {
+		if sd.audio < 0 && m.kind == "audio" && m.port > 0 && (m.proto == "RTP/AVP" || m.proto == "RTP/SAVP") && m.conn.IsValid() {
 			sd.audio = i
 		}
 	}
@@ -256,10 +262,16 @@ func parseMedia(val string) (mediaDesc, error) {
 // takes 8000 only). ErrNoCodec when there is no audio section in plain RTP or no codec of ours in it.
 func (sd *SessionDesc) Negotiate(prefer int) (Offer, error) {
 	if sd.audio < 0 {
-		return Offer{}, fmt.Errorf("%w: no RTP/AVP audio stream", ErrNoCodec)
+		return Offer{}, fmt.Errorf("%w: no RTP/AVP or RTP/SAVP audio stream", ErrNoCodec)
 	}
 	m := &sd.medias[sd.audio]
 	o := Offer{Remote: netip.AddrPortFrom(m.conn, uint16(m.port)), Event: -1, Dir: m.dir, Ptime: m.ptime}
+	if m.proto == "RTP/SAVP" {
+		if len(m.crypto) == 0 {
+			return Offer{}, fmt.Errorf("%w: RTP/SAVP without an a=crypto we support (AEAD_AES_128_GCM, AES_CM_128_HMAC_SHA1_80 or _32, no MKI)", ErrNoCodec)
+		}
+		o.SRTP = &m.crypto[0]
+	}
 	found, preferred := false, false
 	opusPT, ev8, ev48 := -1, -1, -1
 	for _, f := range m.formats {
@@ -334,6 +346,7 @@ type localSDP struct {
 	codecs  []sdpCodec
 	events  []sdpEvent // telephone-event payload types; none: no DTMF by RTP
 	dir     Direction
+	crypto  *sdesKey // our SRTP key (RTP/SAVP); nil: plain RTP
 }
 
 // eventsOf is the telephone-event an offer negotiated, as a localSDP lists it.
@@ -355,7 +368,11 @@ func (l *localSDP) marshal(peer *SessionDesc) []byte {
 	fmt.Fprintf(&b, "v=0\r\no=vcc %d %d IN %s %s\r\ns=vcc\r\nc=IN %s %s\r\nt=0 0\r\n",
 		l.session, l.version, ipv, l.addr, ipv, l.addr)
 	audio := func() {
-		b.WriteString("m=audio " + strconv.Itoa(l.port) + " RTP/AVP")
+		proto := " RTP/AVP"
+		if l.crypto != nil {
+			proto = " RTP/SAVP"
+		}
+		b.WriteString("m=audio " + strconv.Itoa(l.port) + proto)
 		for _, c := range l.codecs {
 			b.WriteString(" " + strconv.Itoa(int(c.pt)))
 		}
@@ -372,6 +389,9 @@ func (l *localSDP) marshal(peer *SessionDesc) []byte {
 		}
 		for _, e := range l.events {
 			fmt.Fprintf(&b, "a=rtpmap:%d telephone-event/%d\r\na=fmtp:%d 0-15\r\n", e.pt, e.rate, e.pt)
+		}
+		if l.crypto != nil {
+			b.WriteString("a=crypto:" + l.crypto.line() + "\r\n")
 		}
 		b.WriteString("a=ptime:20\r\na=" + l.dir.String() + "\r\n")
 	}

@@ -70,6 +70,7 @@ type SIPConfig struct {
 		PortMin int           `yaml:"port_min" env:"PORT_MIN"`
 		PortMax int           `yaml:"port_max" env:"PORT_MAX"`
 		Timeout time.Duration `yaml:"timeout" env:"TIMEOUT"`
+		SRTP    string        `yaml:"srtp" env:"SRTP"` // optional, required or off (SDES, inbound calls)
 	} `yaml:"rtp" envPrefix:"RTP_"`
 	Inbound struct {
 		Numbers map[string]string `yaml:"numbers" env:"NUMBERS"`
@@ -85,6 +86,7 @@ type SIPConfig struct {
 		Password string `yaml:"password" env:"PASSWORD"`
 		CallerID string `yaml:"caller_id" env:"CALLER_ID"`
 		CAFile   string `yaml:"ca_file" env:"CA_FILE"`
+		SRTP     bool   `yaml:"srtp" env:"SRTP"` // offer SRTP (SDES) on outbound calls
 	} `yaml:"trunk" envPrefix:"TRUNK_"`
 }
 
