@@ -132,9 +132,9 @@ type txState struct {
 	tsOff  uint32
 	buf    [1500]byte
 	enc    [1500 + 16]byte // buf encrypted (SRTP adds an authentication tag)
-	digits []byte      // event codes queued by SendDigits
-	dtmf   dtmfSender  // the digit being played
-	busy   atomic.Bool // digits are queued or playing: the clock plays them
+	digits []byte          // event codes queued by SendDigits
+	dtmf   dtmfSender      // the digit being played
+	busy   atomic.Bool     // digits are queued or playing: the clock plays them
 }
 
 // DigitReceiver is implemented by phone legs: f is called with each DTMF digit the phone sends
