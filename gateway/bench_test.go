@@ -106,21 +106,7 @@ func benchTick(b *testing.B, listened bool) {
 	pcm := make([]int16, frame8)
 	tone(pcm, 700, 8000, 0)
 	pkt, _ := (&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 0, SSRC: 7}, Payload: audio.EncodeULaw(nil, pcm)}).Marshal()
-	buf := make([]byte, 1500)
-	now := time.Now()
-	b.ReportAllocs()
-	for i := 0; b.Loop(); i++ {
-		b.StopTimer()
-		pkt[2], pkt[3] = byte(i>>8), byte(i)
-		ts := uint32(i * frame8)
-		pkt[4], pkt[5], pkt[6], pkt[7] = byte(ts>>24), byte(ts>>16), byte(ts>>8), byte(ts)
-		if _, err := phone.WriteToUDP(pkt, to); err != nil {
-			b.Fatal(err)
-		}
-		now = now.Add(tickPeriod)
-		b.StartTimer()
-		l.tick(now, 1, buf)
-	}
+	tickLoop(b, l, phone, to, pkt, frame8)
 	if l.stats.rx.Load() == 0 {
 		b.Fatal("nothing read")
 	}
@@ -164,21 +150,7 @@ func BenchmarkOpusPhoneToSFU(b *testing.B) {
 	to := net.UDPAddrFromAddrPort(l.conn.LocalAddr())
 	pkts := opusTone(b, 700, 1)
 	pkt, _ := (&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 107, SSRC: 7}, Payload: pkts[0]}).Marshal()
-	buf := make([]byte, 1500)
-	now := time.Now()
-	b.ReportAllocs()
-	for i := 0; b.Loop(); i++ {
-		b.StopTimer()
-		pkt[2], pkt[3] = byte(i>>8), byte(i)
-		ts := uint32(i * frame48)
-		pkt[4], pkt[5], pkt[6], pkt[7] = byte(ts>>24), byte(ts>>16), byte(ts>>8), byte(ts)
-		if _, err := phone.WriteToUDP(pkt, to); err != nil {
-			b.Fatal(err)
-		}
-		now = now.Add(tickPeriod)
-		b.StartTimer()
-		l.tick(now, 1, buf)
-	}
+	tickLoop(b, l, phone, to, pkt, frame48)
 	if sink.count() == 0 {
 		b.Fatal("nothing forwarded")
 	}
@@ -210,5 +182,25 @@ func BenchmarkOpusPhoneToMixer(b *testing.B) {
 	}
 	if mix.frames.Load() == 0 {
 		b.Fatal("nothing decoded")
+	}
+}
+
+// tickLoop times the leg's clock tick: before each, (untimed) the phone sends pkt, renumbered,
+// its timestamp stepped by step.
+func tickLoop(b *testing.B, l *Leg, phone *net.UDPConn, to *net.UDPAddr, pkt []byte, step int) {
+	buf := make([]byte, 1500)
+	now := time.Now()
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		b.StopTimer()
+		pkt[2], pkt[3] = byte(i>>8), byte(i)
+		ts := uint32(i * step)
+		pkt[4], pkt[5], pkt[6], pkt[7] = byte(ts>>24), byte(ts>>16), byte(ts>>8), byte(ts)
+		if _, err := phone.WriteToUDP(pkt, to); err != nil {
+			b.Fatal(err)
+		}
+		now = now.Add(tickPeriod)
+		b.StartTimer()
+		l.tick(now, 1, buf)
 	}
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/contactcenter/vcc/call"
 	"github.com/contactcenter/vcc/media"
+	"github.com/contactcenter/vcc/media/audio"
 )
 
 func testLogger() *slog.Logger {
@@ -259,4 +260,58 @@ func eventually(t *testing.T, what string, cond func() bool) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// phoneTone sends a PCMU tone of hz from c to dst every 20 ms, as a phone does, until the returned
+// func is called (it waits for the sender to stop). each, if not nil, sees packet i before it is
+// sent and returns what to send instead (encrypted, say), or nil to send nothing; it may send
+// more packets of its own.
+func phoneTone(c *net.UDPConn, dst *net.UDPAddr, hz float64, each func(i int, pkt []byte) []byte) (stop func()) {
+	quit, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		pcm8 := make([]int16, frame8)
+		h := rtp.Header{Version: 2, PayloadType: 0, SSRC: 1}
+		tk := time.NewTicker(20 * time.Millisecond)
+		defer tk.Stop()
+		for i := 0; ; i++ {
+			select {
+			case <-quit:
+				return
+			case <-tk.C:
+			}
+			tone(pcm8, hz, 8000, i*frame8)
+			h.SequenceNumber, h.Timestamp = uint16(i), uint32(i*frame8)
+			b, _ := (&rtp.Packet{Header: h, Payload: audio.EncodeULaw(nil, pcm8)}).Marshal()
+			if each != nil {
+				b = each(i, b)
+			}
+			if b != nil {
+				_, _ = c.WriteToUDP(b, dst)
+			}
+		}
+	}()
+	return func() { close(quit); <-done }
+}
+
+// mixTone writes a 48 kHz PCM tone of hz to write every 20 ms (a mixer's output) until the
+// returned func is called.
+func mixTone(write func([]int16), hz float64) (stop func()) {
+	quit, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		pcm := make([]int16, frame48)
+		tk := time.NewTicker(20 * time.Millisecond)
+		defer tk.Stop()
+		for i := 0; ; i++ {
+			select {
+			case <-quit:
+				return
+			case <-tk.C:
+			}
+			tone(pcm, hz, 48000, i*frame48)
+			write(pcm)
+		}
+	}()
+	return func() { close(quit); <-done }
 }

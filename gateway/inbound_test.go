@@ -102,37 +102,22 @@ func TestInboundCall(t *testing.T) {
 	}}
 	_ = leg.Sources()[0].AddSink(sink)
 	gwRTP := net.UDPAddrFromAddrPort(leg.remoteOfLocal())
-	stop := make(chan struct{})
-	sent := make(chan struct{})
-	go func() {
-		defer close(sent)
-		pcm8 := make([]int16, frame8)
-		h := rtp.Header{Version: 2, PayloadType: 0, SSRC: 1}
-		tk := time.NewTicker(20 * time.Millisecond)
-		defer tk.Stop()
-		for i := 0; ; i++ {
-			select {
-			case <-stop:
-				return
-			case <-tk.C:
-			}
-			tone(pcm8, 700, 8000, i*frame8)
-			h.SequenceNumber, h.Timestamp = uint16(i), uint32(i*frame8)
-			b, _ := (&rtp.Packet{Header: h, Payload: audio.EncodeULaw(nil, pcm8)}).Marshal()
-			_, _ = media8.WriteToUDP(b, gwRTP)
-			if i == 5 { // DTMF '5' (RFC 4733), end packet sent three times
-				for j, end := range []bool{false, true, true, true} {
-					ev := []byte{5, 10, 0, byte(160 * (j + 1))}
-					if end {
-						ev[1] |= 0x80
-					}
-					b, _ := (&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 101, SSRC: 1, SequenceNumber: uint16(1000 + j), Timestamp: 777}, Payload: ev}).Marshal()
-					_, _ = media8.WriteToUDP(b, gwRTP)
+	stop := phoneTone(media8, gwRTP, 700, func(i int, pkt []byte) []byte {
+		if i == 5 { // DTMF '5' (RFC 4733), end packet sent three times
+			_, _ = media8.WriteToUDP(pkt, gwRTP)
+			for j, end := range []bool{false, true, true, true} {
+				ev := []byte{5, 10, 0, byte(160 * (j + 1))}
+				if end {
+					ev[1] |= 0x80
 				}
+				b, _ := (&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 101, SSRC: 1, SequenceNumber: uint16(1000 + j), Timestamp: 777}, Payload: ev}).Marshal()
+				_, _ = media8.WriteToUDP(b, gwRTP)
 			}
+			return nil
 		}
-	}()
-	defer func() { close(stop); <-sent }()
+		return pkt
+	})
+	defer stop()
 	eventually(t, "the phone's tone as Opus", func() bool { return toneFrames.Load() >= 10 })
 	eventually(t, "DTMF 5", func() bool { return digits.Load().(string) == "5" })
 

@@ -274,22 +274,8 @@ func TestOpusPhoneHears(t *testing.T) {
 	dec, _ := audio.NewOpusDecoder()
 	var heard atomic.Int64
 	n0 := len(p.got.snapshot())
-	done := make(chan struct{})
-	defer close(done)
-	go func() {
-		pcm := make([]int16, frame48)
-		tk := time.NewTicker(20 * time.Millisecond)
-		defer tk.Stop()
-		for i := 0; ; i++ {
-			select {
-			case <-done:
-				return
-			case <-tk.C:
-			}
-			tone(pcm, 780, 48000, i*frame48)
-			mix.write(pcm)
-		}
-	}()
+	stopMix := mixTone(mix.write, 780)
+	defer stopMix()
 	out := make([]int16, maxOpusSamples)
 	eventually(t, "the mix's tone at the phone", func() bool {
 		heard.Store(0)

@@ -82,28 +82,8 @@ func TestPhoneLegSpeaksAndHearsPCM(t *testing.T) {
 	if err := src.AddPCMSink(&up); err != nil {
 		t.Fatal(err)
 	}
-	stop := make(chan struct{})
-	sent := make(chan struct{})
-	go func() {
-		defer close(sent)
-		pcm8 := make([]int16, frame8)
-		h := rtp.Header{Version: 2, PayloadType: 0, SSRC: 1}
-		tk := time.NewTicker(20 * time.Millisecond)
-		defer tk.Stop()
-		gwRTP := net.UDPAddrFromAddrPort(leg.remoteOfLocal())
-		for i := 0; ; i++ {
-			select {
-			case <-stop:
-				return
-			case <-tk.C:
-			}
-			tone(pcm8, 700, 8000, i*frame8)
-			h.SequenceNumber, h.Timestamp = uint16(i), uint32(i*frame8)
-			b, _ := (&rtp.Packet{Header: h, Payload: audio.EncodeULaw(nil, pcm8)}).Marshal()
-			_, _ = media8.WriteToUDP(b, gwRTP)
-		}
-	}()
-	defer func() { close(stop); <-sent }()
+	stop := phoneTone(media8, net.UDPAddrFromAddrPort(leg.remoteOfLocal()), 700, nil)
+	defer stop()
 	eventually(t, "the phone's tone as PCM", func() bool { return up.tone.Load() >= 10 })
 
 	// Down: a mix offered as PCM is heard by the phone as PCMU.
@@ -120,21 +100,7 @@ func TestPhoneLegSpeaksAndHearsPCM(t *testing.T) {
 			heard.Add(1)
 		}
 	})
-	done := make(chan struct{})
-	go func() {
-		pcm := make([]int16, frame48)
-		tk := time.NewTicker(20 * time.Millisecond)
-		defer tk.Stop()
-		for i := 0; ; i++ {
-			select {
-			case <-done:
-				return
-			case <-tk.C:
-			}
-			tone(pcm, 1180, 48000, i*frame48)
-			mix.write(pcm)
-		}
-	}()
-	defer close(done)
+	stopMix := mixTone(mix.write, 1180)
+	defer stopMix()
 	eventually(t, "the PCM mix at the phone", func() bool { return heard.Load() >= 10 })
 }

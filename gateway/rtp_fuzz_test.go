@@ -92,29 +92,13 @@ func TestGarbageRTPKeepsTheCall(t *testing.T) {
 	}})
 	stranger := rtpSocket(t)
 	gwRTP := net.UDPAddrFromAddrPort(leg.remoteOfLocal())
-	stop, sent := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(sent)
-		pcm8 := make([]int16, frame8)
-		h := rtp.Header{Version: 2, PayloadType: 0, SSRC: 1}
-		tk := time.NewTicker(20 * time.Millisecond)
-		defer tk.Stop()
-		for i := 0; ; i++ {
-			select {
-			case <-stop:
-				return
-			case <-tk.C:
-			}
-			tone(pcm8, 700, 8000, i*frame8)
-			h.SequenceNumber, h.Timestamp = uint16(i), uint32(i*frame8)
-			b, _ := (&rtp.Packet{Header: h, Payload: audio.EncodeULaw(nil, pcm8)}).Marshal()
-			_, _ = media8.WriteToUDP(b, gwRTP)
-			g := garbageRTP[i%len(garbageRTP)]
-			_, _ = media8.WriteToUDP(g, gwRTP)
-			_, _ = stranger.WriteToUDP(g, gwRTP)
-		}
-	}()
-	defer func() { close(stop); <-sent }()
+	stop := phoneTone(media8, gwRTP, 700, func(i int, pkt []byte) []byte {
+		_, _ = media8.WriteToUDP(pkt, gwRTP)
+		g := garbageRTP[i%len(garbageRTP)]
+		_, _ = stranger.WriteToUDP(g, gwRTP)
+		return g // from the phone's own address too
+	})
+	defer stop()
 	eventually(t, "the phone's tone through the garbage", func() bool { return toneFrames.Load() >= 50 })
 	if err := context.Cause(leg.Context()); err != nil {
 		t.Fatalf("the leg ended: %v", err)

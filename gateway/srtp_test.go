@@ -105,36 +105,22 @@ func testSRTPInbound(t *testing.T, suite string) {
 	ph := &srtpPhone{}
 	ph.setKey(t, key)
 	gwRTP := net.UDPAddrFromAddrPort(leg.remoteOfLocal())
-	stop, sent := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(sent)
-		pcm8 := make([]int16, frame8)
-		h := rtp.Header{Version: 2, PayloadType: 0, SSRC: 1}
-		tk := time.NewTicker(20 * time.Millisecond)
-		defer tk.Stop()
-		for i := 0; ; i++ {
-			select {
-			case <-stop:
-				return
-			case <-tk.C:
-			}
-			tone(pcm8, 700, 8000, i*frame8)
-			h.SequenceNumber, h.Timestamp = uint16(i), uint32(i*frame8)
-			b, _ := (&rtp.Packet{Header: h, Payload: audio.EncodeULaw(nil, pcm8)}).Marshal()
-			ph.mu.Lock()
-			enc, err := ph.ctx.EncryptRTP(nil, b, nil)
-			ph.mu.Unlock()
-			if err == nil {
-				_, _ = media8.WriteToUDP(enc, gwRTP)
-			}
-			// An attacker's packet in the clear, of another pitch, with a sequence number ahead.
-			tone(pcm8, 1500, 8000, i*frame8)
-			h2 := rtp.Header{Version: 2, PayloadType: 0, SSRC: 1, SequenceNumber: uint16(i + 3), Timestamp: uint32((i + 3) * frame8)}
-			b, _ = (&rtp.Packet{Header: h2, Payload: audio.EncodeULaw(nil, pcm8)}).Marshal()
-			_, _ = media8.WriteToUDP(b, gwRTP)
+	forged := make([]int16, frame8)
+	stop := phoneTone(media8, gwRTP, 700, func(i int, pkt []byte) []byte {
+		// An attacker's packet in the clear, of another pitch, with a sequence number ahead.
+		tone(forged, 1500, 8000, i*frame8)
+		h2 := rtp.Header{Version: 2, PayloadType: 0, SSRC: 1, SequenceNumber: uint16(i + 3), Timestamp: uint32((i + 3) * frame8)}
+		b, _ := (&rtp.Packet{Header: h2, Payload: audio.EncodeULaw(nil, forged)}).Marshal()
+		_, _ = media8.WriteToUDP(b, gwRTP)
+		ph.mu.Lock()
+		defer ph.mu.Unlock()
+		enc, err := ph.ctx.EncryptRTP(nil, pkt, nil)
+		if err != nil {
+			return nil
 		}
-	}()
-	defer func() { close(stop); <-sent }()
+		return enc
+	})
+	defer stop()
 	eventually(t, "the phone's encrypted tone in the room", func() bool { return toneFrames.Load() >= 20 })
 	if wrong.Load() != 0 || leg.stats.srtpFail.Load() == 0 {
 		t.Fatalf("packets in the clear: %d heard, %d refused", wrong.Load(), leg.stats.srtpFail.Load())
