@@ -21,7 +21,7 @@ import (
 func runCmd(args []string) error {
 	fs := flag.NewFlagSet("run", flag.ExitOnError)
 	server := fs.String("server", "/tmp/vccserver", "vccserver binary (go build -o /tmp/vccserver ./cmd/vccserver)")
-	mode := fs.String("mode", "", "instead of vccserver, run this command's own gateway: queue, pairs or agents (siploadtest serve)")
+	mode := fs.String("mode", "", "instead of vccserver, run this command's own gateway: queue, pairs, agents or mcu (siploadtest serve)")
 	scenario := fs.String("scenario", "test/sipp/uac_queue_load.xml", "sipp scenario")
 	sipAddr := fs.String("sip", "127.0.0.1:5070", "the server's SIP address")
 	serverCPU := fs.String("server-cpu", "1", "taskset -c list for the server")
