@@ -3,6 +3,8 @@ package gateway
 import (
 	"errors"
 	"fmt"
+
+	"github.com/contactcenter/vcc/call"
 )
 
 var (
@@ -19,7 +21,7 @@ var (
 	// ErrClosed: the gateway or the leg is closed.
 	ErrClosed = errors.New("gateway: closed")
 	// ErrUnsupportedSource: Attach of a source a phone cannot receive (video, or audio not Opus).
-	ErrUnsupportedSource = errors.New("gateway: a phone receives Opus audio only")
+	ErrUnsupportedSource = fmt.Errorf("gateway: a phone receives Opus audio only (%w)", call.ErrMediaUnsupported)
 	// ErrNoPorts: no free RTP port in the configured range.
 	ErrNoPorts = errors.New("gateway: no free RTP port")
 

@@ -114,9 +114,7 @@ func (r *Room) outputID() string {
 // attach makes m receive exactly want.
 func (r *Room) attach(id call.PartyID, m *member, want []media.Source) {
 	_, refused := call.Reattach(m.ep, m.attached, want)
-	for src, err := range refused {
-		r.log.Warn("attach failed", "party", id, "source", src.ID(), "err", err)
-	}
+	call.LogRefused(r.log, id, refused)
 }
 
 // syncInputs starts a decoder for each source m sends now (camera, screen, microphone) and stops

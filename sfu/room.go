@@ -140,9 +140,7 @@ func (r *Room) reconcileLocked() {
 			want = append(want, r.music)
 		}
 		added, refused := call.Reattach(m.ep, m.attached, want)
-		for src, err := range refused {
-			r.log.Warn("attach failed", "party", id, "source", src.ID(), "err", err)
-		}
+		call.LogRefused(r.log, id, refused)
 		for _, src := range added {
 			if src.Kind() == media.Video {
 				src.RequestKeyframe() // the new viewer can decode at once
