@@ -151,6 +151,8 @@ type Stats struct {
 	RTPOut      uint64 // packets sent to phones
 	SendErrors  uint64 // packets to phones the socket refused (its buffer full, the address bad)
 	MissedTicks uint64 // 20 ms steps the clock skipped, far behind (the machine was too busy)
+	RTCPOut     uint64 // RTCP reports sent to phones
+	SRTPFailed  uint64 // SRTP/SRTCP packets that failed authentication (forged, or keyed wrongly)
 }
 
 // totals accumulates the counters of ended legs.
@@ -172,6 +174,8 @@ func addLeg(s *Stats, l *Leg, jb audio.JitterStats) {
 	s.Late += jb.Late + jb.Overflow
 	s.RTPOut += l.stats.tx.Load()
 	s.SendErrors += l.stats.txErr.Load()
+	s.RTCPOut += l.stats.rtcpOut.Load()
+	s.SRTPFailed += l.stats.srtpFail.Load()
 }
 
 // Stats returns the media counters.

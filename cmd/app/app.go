@@ -115,6 +115,9 @@ func Start(cfg Config, log *slog.Logger) (*Server, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	registerMediaMetrics(reg, counters, center)
+	if gw != nil {
+		reg.MustRegister(sipCollector{gw})
+	}
 
 	loopbackOnly := IsLoopback(cfg.Listen)
 	if cfg.WebRTC.LoopbackOnly != nil {

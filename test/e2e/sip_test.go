@@ -165,6 +165,10 @@ func TestSIPPhoneCallsIn(t *testing.T) { // R1 R11 R13
 	}
 	// The recording is speech: sound that is none of the parties' tones.
 	waitCount(t, ctx, "agent hears the phone", &agent.other, 50)
+	// The gateway's counters are on /metrics for the admins' dashboards.
+	if legs, in, out := metricValue(t, srv, "vcc_sip_legs"), metricValue(t, srv, "vcc_sip_rtp_received_total"), metricValue(t, srv, "vcc_sip_rtp_sent_total"); legs != 1 || in < 50 || out < 10 {
+		t.Fatalf("metrics: vcc_sip_legs %v, received %v, sent %v", legs, in, out)
+	}
 	if reason, by := waitEnded(t, ctx, agent.c, "phone hangs up"); reason != "hangup" || by != "tel:sipp" {
 		t.Fatalf("call ended with %q by %q, want hangup by tel:sipp", reason, by)
 	}
