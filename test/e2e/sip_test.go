@@ -5,11 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"math"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -44,15 +46,37 @@ func withSIP(trunk string) func(*app.Config) {
 	}
 }
 
-// freeUDPPort is a loopback UDP port free a moment ago (sipp binds it itself).
+// freeUDPPort is a loopback UDP port for sipp, free a moment ago, with the three after it free too
+// (sipp's media takes port+2). It is taken below the kernel's ephemeral range: the server binds
+// its sockets (RTP, RTCP on an RTP port + 1, ICE) in that range, and one of them must not take a
+// port between our check and sipp's bind.
 func freeUDPPort(t *testing.T) int {
 	t.Helper()
-	c, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	low := 32768
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			if v, err := strconv.Atoi(f[0]); err == nil && v > 12000 {
+				low = v
+			}
+		}
 	}
-	defer c.Close()
-	return c.LocalAddr().(*net.UDPAddr).Port
+	for range 200 {
+		p := low - 10000 + rand.IntN(9990)
+		free := true
+		for i := range 4 {
+			c, err := net.ListenPacket("udp", "127.0.0.1:"+strconv.Itoa(p+i))
+			if err != nil {
+				free = false
+				break
+			}
+			_ = c.Close()
+		}
+		if free {
+			return p
+		}
+	}
+	t.Fatal("no free UDP port below the ephemeral range")
+	return 0
 }
 
 // sippRun is one sipp process; wait returns its exit error (nil: every call passed its scenario).
