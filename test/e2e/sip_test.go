@@ -226,6 +226,13 @@ func TestSIPConsultExternalNumber(t *testing.T) { // R8 R9 R13
 	waitState(t, ctx, agent.c, "the number answers", func(st map[string]any) bool { return partyAs(st, "tel:5550100") == "participant" })
 	waitCount(t, ctx, "agent hears its voice echoed by the phone", agent.heardFrom(agent), 25)
 	waitCount(t, ctx, "held customer hears music", &cust.other, 10)
+	// R9, R15: the consult is private. The held customer is not heard by the helper (the echo
+	// would bring it back to the agent) and does not hear the agent (directly or echoed).
+	heardCust, custHeard := agent.heardFrom(cust).Load(), cust.heardFrom(agent).Load()
+	waitCount(t, ctx, "agent goes on hearing its echo", agent.heardFrom(agent), 25)
+	if n, m := agent.heardFrom(cust).Load()-heardCust, cust.heardFrom(agent).Load()-custHeard; n > 0 || m > 0 {
+		t.Fatalf("during the consult the agent heard the held customer in %d packets, the customer the agent in %d", n, m)
+	}
 
 	// Three-party conference (R9): the phone hears the mix of the other two and echoes it. Each
 	// party's own voice reaches it only through the phone (the mix leaves its direct voice out),
