@@ -71,6 +71,20 @@ func newUpBridge(pt uint8) (*upBridge, error) {
 	if err != nil {
 		return nil, err
 	}
+	enc, err := newNarrowbandEncoder()
+	if err != nil {
+		return nil, err
+	}
+	return &upBridge{
+		law: lawOf(pt), jb: jb, rs: rs, enc: enc,
+		pcm8: make([]int16, 0, 1500), last: make([]int16, 0, 1500),
+		fifo: make([]int16, 0, frame8+1500), pktLen: frame8, frame: make([]int16, frame8), up: make([]int16, frame48),
+		opus: make([]byte, 1500),
+	}, nil
+}
+
+// newNarrowbandEncoder is an Opus encoder of a phone's 8 kHz audio, taken at 8 kHz as it is.
+func newNarrowbandEncoder() (*opus.Encoder, error) {
 	enc, err := opus.NewEncoder(8000, 1, opus.AppVoIP)
 	if err == nil {
 		err = enc.SetBitrate(phoneOpusBitrate)
@@ -81,12 +95,7 @@ func newUpBridge(pt uint8) (*upBridge, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gateway: opus encoder: %w", err)
 	}
-	return &upBridge{
-		law: lawOf(pt), jb: jb, rs: rs, enc: enc,
-		pcm8: make([]int16, 0, 1500), last: make([]int16, 0, 1500),
-		fifo: make([]int16, 0, frame8+1500), pktLen: frame8, frame: make([]int16, frame8), up: make([]int16, frame48),
-		opus: make([]byte, 1500),
-	}, nil
+	return enc, nil
 }
 
 // Push buffers one G.711 packet. Late and duplicate packets are dropped (their errors are normal).
@@ -423,17 +432,12 @@ func newOpusDown(rate int) (*opusDown, error) {
 	d := &opusDown{out: make([]byte, 1500)}
 	var err error
 	if rate == 8000 {
-		d.enc8, err = opus.NewEncoder(8000, 1, opus.AppVoIP)
-		if err == nil {
-			err = d.enc8.SetBitrate(phoneOpusBitrate)
+		if d.enc8, err = newNarrowbandEncoder(); err != nil {
+			return nil, err
 		}
-		if err == nil {
-			err = d.enc8.SetComplexity(phoneOpusComplexity)
-		}
-	} else {
-		d.enc48, err = audio.NewOpusEncoder(audio.OpusConfig{BitrateKbps: opusDownBitrate, Complexity: phoneOpusComplexity})
+		return d, nil
 	}
-	if err != nil {
+	if d.enc48, err = audio.NewOpusEncoder(audio.OpusConfig{BitrateKbps: opusDownBitrate, Complexity: phoneOpusComplexity}); err != nil {
 		return nil, fmt.Errorf("gateway: opus encoder: %w", err)
 	}
 	return d, nil
@@ -456,39 +460,4 @@ func (d *opusDown) encode(pcm []int16) ([]byte, error) {
 		return nil, fmt.Errorf("gateway: opus encode: %d samples at 48 kHz", len(pcm))
 	}
 	return d.enc48.Encode(pcm, d.out)
-}
-
-// opusSamples is the audio an Opus packet holds, in samples at 48 kHz, read from its TOC byte
-// (RFC 6716 §3.1); 0 when the packet is malformed.
-func opusSamples(p []byte) uint32 {
-	if len(p) == 0 {
-		return 0
-	}
-	toc := p[0]
-	cfg := toc >> 3
-	var per uint32 // samples per frame
-	switch {
-	case cfg < 12: // SILK: 10, 20, 40, 60 ms
-		per = [4]uint32{480, 960, 1920, 2880}[cfg&3]
-	case cfg < 16: // hybrid: 10, 20 ms
-		per = [2]uint32{480, 960}[cfg&1]
-	default: // CELT: 2.5, 5, 10, 20 ms
-		per = [4]uint32{120, 240, 480, 960}[cfg&3]
-	}
-	var frames uint32
-	switch toc & 3 {
-	case 0:
-		frames = 1
-	case 1, 2:
-		frames = 2
-	default:
-		if len(p) < 2 {
-			return 0
-		}
-		frames = uint32(p[1] & 0x3f)
-	}
-	if n := per * frames; n <= maxOpusSamples {
-		return n
-	}
-	return 0
 }

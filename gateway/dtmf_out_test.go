@@ -1,10 +1,7 @@
 package gateway
 
 import (
-	"context"
 	"errors"
-	"fmt"
-	"net"
 	"sync"
 	"testing"
 	"time"
@@ -48,22 +45,7 @@ func (r *rtpLog) decoded(pt uint8) string {
 // leg and what the phone's RTP port receives.
 func callIn(t *testing.T, sdp string) (*Leg, *rtpLog) {
 	t.Helper()
-	q := newFakeQueue()
-	gw := startGateway(t, Config{}, q)
-	phone := newSIPPeer(t, "dave")
-	media8 := rtpSocket(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if _, err := phone.invite(ctx, gw, "100", fmt.Appendf(nil, sdp, media8.LocalAddr().(*net.UDPAddr).Port)); err != nil {
-		t.Fatal(err)
-	}
-	var leg *Leg
-	select {
-	case got := <-q.got:
-		leg = got.ep.(*Leg)
-	case <-ctx.Done():
-		t.Fatal("not queued")
-	}
+	leg, media8 := phoneCall(t, sdp)
 	log := &rtpLog{}
 	go readRTP(media8, log.add)
 	return leg, log

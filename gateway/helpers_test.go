@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -262,16 +263,12 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// phoneTone sends a PCMU tone of hz from c to dst every 20 ms, as a phone does, until the returned
-// func is called (it waits for the sender to stop). each, if not nil, sees packet i before it is
-// sent and returns what to send instead (encrypted, say), or nil to send nothing; it may send
-// more packets of its own.
-func phoneTone(c *net.UDPConn, dst *net.UDPAddr, hz float64, each func(i int, pkt []byte) []byte) (stop func()) {
+// every20ms calls f with 0, 1, 2... every 20 ms, on its own goroutine, until the returned func is
+// called (it waits for the goroutine to stop).
+func every20ms(f func(i int)) (stop func()) {
 	quit, done := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(done)
-		pcm8 := make([]int16, frame8)
-		h := rtp.Header{Version: 2, PayloadType: 0, SSRC: 1}
 		tk := time.NewTicker(20 * time.Millisecond)
 		defer tk.Stop()
 		for i := 0; ; i++ {
@@ -280,38 +277,88 @@ func phoneTone(c *net.UDPConn, dst *net.UDPAddr, hz float64, each func(i int, pk
 				return
 			case <-tk.C:
 			}
-			tone(pcm8, hz, 8000, i*frame8)
-			h.SequenceNumber, h.Timestamp = uint16(i), uint32(i*frame8)
-			b, _ := (&rtp.Packet{Header: h, Payload: audio.EncodeULaw(nil, pcm8)}).Marshal()
-			if each != nil {
-				b = each(i, b)
-			}
-			if b != nil {
-				_, _ = c.WriteToUDP(b, dst)
-			}
+			f(i)
 		}
 	}()
 	return func() { close(quit); <-done }
 }
 
+// phoneTone sends a G.711 tone of hz in law (ptPCMU or ptPCMA) from c to dst every 20 ms, as a
+// phone does, until the returned func is called. each, if not nil, sees packet i before it is sent
+// and returns what to send instead (encrypted, say), or nil to send nothing; it may send more
+// packets of its own.
+func phoneTone(c *net.UDPConn, dst *net.UDPAddr, hz float64, law uint8, each func(i int, pkt []byte) []byte) (stop func()) {
+	pcm8 := make([]int16, frame8)
+	h := rtp.Header{Version: 2, PayloadType: law, SSRC: 1}
+	return every20ms(func(i int) {
+		tone(pcm8, hz, 8000, i*frame8)
+		h.SequenceNumber, h.Timestamp = uint16(i), uint32(i*frame8)
+		b, _ := (&rtp.Packet{Header: h, Payload: lawOf(law).encode(nil, pcm8)}).Marshal()
+		if each != nil {
+			b = each(i, b)
+		}
+		if b != nil {
+			_, _ = c.WriteToUDP(b, dst)
+		}
+	})
+}
+
 // mixTone writes a 48 kHz PCM tone of hz to write every 20 ms (a mixer's output) until the
 // returned func is called.
 func mixTone(write func([]int16), hz float64) (stop func()) {
-	quit, done := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(done)
-		pcm := make([]int16, frame48)
-		tk := time.NewTicker(20 * time.Millisecond)
-		defer tk.Stop()
-		for i := 0; ; i++ {
-			select {
-			case <-quit:
-				return
-			case <-tk.C:
-			}
-			tone(pcm, hz, 48000, i*frame48)
-			write(pcm)
-		}
-	}()
-	return func() { close(quit); <-done }
+	pcm := make([]int16, frame48)
+	return every20ms(func(i int) {
+		tone(pcm, hz, 48000, i*frame48)
+		write(pcm)
+	})
 }
+
+// hearsPCMU counts the packets reaching the phone's socket c (read until it closes) that carry a
+// PCMU tone of hz.
+func hearsPCMU(c *net.UDPConn, hz float64) *atomic.Int64 {
+	var n atomic.Int64
+	go readRTP(c, func(h *rtp.Header, p []byte) {
+		if h.PayloadType == 0 && power(audio.DecodeULaw(nil, p), hz, 8000) > 1e6 {
+			n.Add(1)
+		}
+	})
+	return &n
+}
+
+// opusToneSink is a sink counting the Opus packets that carry a tone of hz.
+func opusToneSink(hz float64) (*counter, *atomic.Int64) {
+	var n atomic.Int64
+	dec, _ := audio.NewOpusDecoder()
+	pcm := make([]int16, maxOpusSamples)
+	return &counter{fn: func(_ *rtp.Header, p []byte) {
+		if k, err := dec.Decode(p, pcm); err == nil && power(pcm[:k], hz, 48000) > 1e6 {
+			n.Add(1)
+		}
+	}}, &n
+}
+
+// phoneCall places a call to number 100 from a fake phone offering sdp (with %d for its RTP port)
+// at a fresh gateway, and returns the leg the queue got and the phone's RTP socket.
+func phoneCall(t *testing.T, sdp string) (*Leg, *net.UDPConn) {
+	t.Helper()
+	q := newFakeQueue()
+	gw := startGateway(t, Config{}, q)
+	phone := newSIPPeer(t, "dave")
+	media8 := rtpSocket(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := phone.invite(ctx, gw, "100", fmt.Appendf(nil, sdp, media8.LocalAddr().(*net.UDPAddr).Port)); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case got := <-q.got:
+		return got.ep.(*Leg), media8
+	case <-ctx.Done():
+		t.Fatal("not queued")
+	}
+	return nil, nil
+}
+
+// pcmuSDP is phoneSDP's sendrecv offer (PCMU and telephone-event), for phoneCall.
+const pcmuSDP = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n" +
+	"m=audio %d RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\na=sendrecv\r\n"

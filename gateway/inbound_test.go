@@ -92,17 +92,10 @@ func TestInboundCall(t *testing.T) {
 	leg.OnDigit(func(r rune) { digits.Store(digits.Load().(string) + string(r)) })
 
 	// The phone talks: a 700 Hz tone in PCMU reaches the leg's source as Opus.
-	dec, _ := audio.NewOpusDecoder()
-	var toneFrames atomic.Int64
-	pcm := make([]int16, 5760)
-	sink := &counter{fn: func(h *rtp.Header, p []byte) {
-		if n, err := dec.Decode(p, pcm); err == nil && power(pcm[:n], 700, 48000) > 1e6 {
-			toneFrames.Add(1)
-		}
-	}}
+	sink, toneFrames := opusToneSink(700)
 	_ = leg.Sources()[0].AddSink(sink)
 	gwRTP := net.UDPAddrFromAddrPort(leg.remoteOfLocal())
-	stop := phoneTone(media8, gwRTP, 700, func(i int, pkt []byte) []byte {
+	stop := phoneTone(media8, gwRTP, 700, ptPCMU, func(i int, pkt []byte) []byte {
 		if i == 5 { // DTMF '5' (RFC 4733), end packet sent three times
 			_, _ = media8.WriteToUDP(pkt, gwRTP)
 			for j, end := range []bool{false, true, true, true} {
@@ -126,12 +119,7 @@ func TestInboundCall(t *testing.T) {
 	if err := leg.Attach(voice); err != nil {
 		t.Fatal(err)
 	}
-	var heard atomic.Int64
-	go readRTP(media8, func(h *rtp.Header, p []byte) {
-		if h.PayloadType == 0 && power(audio.DecodeULaw(nil, p), 1180, 8000) > 1e6 {
-			heard.Add(1)
-		}
-	})
+	heard := hearsPCMU(media8, 1180)
 	feeding := feedOpus(t, voice, 1180)
 	eventually(t, "the attached voice at the phone", func() bool { return heard.Load() >= 10 })
 

@@ -529,16 +529,17 @@ func (l *Leg) receive(pkt []byte, from netip.AddrPort, now time.Time, at int64) 
 		l.stats.rxExpected.Store(rx.seq.expected())
 	}
 	switch {
-	case h.PayloadType == l.pt && len(payload) > 0 && rx.op != nil:
-		l.receiveOpus(h, payload, now)
-		l.rc.jitterSample(h.Timestamp, at, l.born.UnixNano(), l.clockRate())
 	case h.PayloadType == l.pt && len(payload) > 0:
+		l.rc.jitterSample(h.Timestamp, at, l.born.UnixNano(), l.clockRate())
+		if rx.op != nil {
+			l.receiveOpus(h, payload, now)
+			break
+		}
 		if !rx.seen || h.SSRC != rx.ssrc {
 			rx.seen, rx.ssrc = true, h.SSRC
 			rx.up.Reset()
 		}
 		_ = rx.up.Push(h.SequenceNumber, h.Timestamp, payload) // late and duplicate packets are dropped
-		l.rc.jitterSample(h.Timestamp, at, l.born.UnixNano(), l.clockRate())
 	case int32(h.PayloadType) == l.event.Load():
 		for _, d := range rx.dtmf.push(h.Timestamp, payload) {
 			l.digit(d)

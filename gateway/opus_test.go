@@ -312,23 +312,8 @@ func TestOpusPhonesHearPhones(t *testing.T) {
 	stop := make(chan struct{})
 	defer close(stop)
 	sendEvery(a.conn, net.UDPAddrFromAddrPort(a.leg.remoteOfLocal()), 107, 1, 0, pkts, stop)
-	go func() { // bob's PCMA tone
-		pcm8 := make([]int16, frame8)
-		to := net.UDPAddrFromAddrPort(b.leg.remoteOfLocal())
-		tk := time.NewTicker(20 * time.Millisecond)
-		defer tk.Stop()
-		for i := 0; ; i++ {
-			select {
-			case <-stop:
-				return
-			case <-tk.C:
-			}
-			tone(pcm8, 1180, 8000, i*frame8)
-			pkt, _ := (&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 8, SSRC: 5, SequenceNumber: uint16(i), Timestamp: uint32(i * frame8)},
-				Payload: audio.EncodeALaw(nil, pcm8)}).Marshal()
-			_, _ = b.conn.WriteToUDP(pkt, to)
-		}
-	}()
+	stopBob := phoneTone(b.conn, net.UDPAddrFromAddrPort(b.leg.remoteOfLocal()), 1180, ptPCMA, nil) // bob's PCMA tone
+	defer stopBob()
 	dec, _ := audio.NewOpusDecoder()
 	out := make([]int16, maxOpusSamples)
 	count := func(p *opusPhone, f func(rtp.Packet) bool) int {

@@ -1,17 +1,12 @@
 package gateway
 
 import (
-	"context"
 	"net"
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
-
-	"github.com/pion/rtp"
 
 	"github.com/contactcenter/vcc/media"
-	"github.com/contactcenter/vcc/media/audio"
 )
 
 // pcmMix is a source that offers its audio as PCM, as the MCU's mix-minus does; it is never sent
@@ -61,17 +56,7 @@ func (c *pcmCounter) WritePCM(pcm []int16) {
 // In the MCU a phone needs no Opus: its voice is taken as 48 kHz PCM from the leg's source, and a
 // mix offered as PCM is subscribed as PCM and reaches the phone as G.711.
 func TestPhoneLegSpeaksAndHearsPCM(t *testing.T) {
-	q := newFakeQueue()
-	gw := startGateway(t, Config{}, q)
-	phone := newSIPPeer(t, "alice")
-	media8 := rtpSocket(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	if _, err := phone.invite(ctx, gw, "100", phoneSDP(media8.LocalAddr().(*net.UDPAddr).Port, "sendrecv")); err != nil {
-		t.Fatal(err)
-	}
-	got := <-q.got
-	leg := got.ep.(*Leg)
+	leg, media8 := phoneCall(t, pcmuSDP)
 
 	// Up: the phone's 700 Hz tone reaches a PCM sink, and no Opus packet is made for it.
 	src, ok := leg.Sources()[0].(media.PCMSource)
@@ -82,7 +67,7 @@ func TestPhoneLegSpeaksAndHearsPCM(t *testing.T) {
 	if err := src.AddPCMSink(&up); err != nil {
 		t.Fatal(err)
 	}
-	stop := phoneTone(media8, net.UDPAddrFromAddrPort(leg.remoteOfLocal()), 700, nil)
+	stop := phoneTone(media8, net.UDPAddrFromAddrPort(leg.remoteOfLocal()), 700, ptPCMU, nil)
 	defer stop()
 	eventually(t, "the phone's tone as PCM", func() bool { return up.tone.Load() >= 10 })
 
@@ -94,12 +79,7 @@ func TestPhoneLegSpeaksAndHearsPCM(t *testing.T) {
 	if mix.fan.Len() != 0 {
 		t.Fatal("the leg subscribed to the mix's Opus as well")
 	}
-	var heard atomic.Int64
-	go readRTP(media8, func(h *rtp.Header, p []byte) {
-		if h.PayloadType == 0 && power(audio.DecodeULaw(nil, p), 1180, 8000) > 1e6 {
-			heard.Add(1)
-		}
-	})
+	heard := hearsPCMU(media8, 1180)
 	stopMix := mixTone(mix.write, 1180)
 	defer stopMix()
 	eventually(t, "the PCM mix at the phone", func() bool { return heard.Load() >= 10 })

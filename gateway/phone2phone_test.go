@@ -39,25 +39,8 @@ func TestPhoneHearsPhone(t *testing.T) {
 			heard.Add(1)
 		}
 	})
-	stop := make(chan struct{})
-	defer close(stop)
-	go func() {
-		pcm8 := make([]int16, frame8)
-		to := net.UDPAddrFromAddrPort(a.remoteOfLocal())
-		tk := time.NewTicker(20 * time.Millisecond)
-		defer tk.Stop()
-		for i := 0; ; i++ {
-			select {
-			case <-stop:
-				return
-			case <-tk.C:
-			}
-			tone(pcm8, 700, 8000, i*frame8)
-			pkt, _ := (&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 0, SSRC: 5, SequenceNumber: uint16(i), Timestamp: uint32(i * frame8)},
-				Payload: audio.EncodeULaw(nil, pcm8)}).Marshal()
-			_, _ = aRTP.WriteToUDP(pkt, to)
-		}
-	}()
+	stop := phoneTone(aRTP, net.UDPAddrFromAddrPort(a.remoteOfLocal()), 700, ptPCMU, nil)
+	defer stop()
 	eventually(t, "A's tone at B in PCMA", func() bool { return heard.Load() >= 20 })
 	if n, p := a.src.fan.Len(), len(a.src.pcm.Load()); n != 0 || p != 0 {
 		t.Fatalf("A's source has %d RTP and %d PCM sinks: its voice was transcoded through Opus or 48 kHz", n, p)

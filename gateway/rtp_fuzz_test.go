@@ -4,14 +4,12 @@ import (
 	"context"
 	"net"
 	"net/netip"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/pion/rtp"
 
 	"github.com/contactcenter/vcc/media"
-	"github.com/contactcenter/vcc/media/audio"
 )
 
 // garbageRTP is what arrives on a phone's RTP port besides its voice: scanners, a confused
@@ -72,27 +70,12 @@ func FuzzRTPReceive(f *testing.F) {
 // Garbage on a leg's RTP port, from the phone's address and from elsewhere, is dropped: the
 // phone's voice keeps flowing, the leg stays up and still sends to the phone.
 func TestGarbageRTPKeepsTheCall(t *testing.T) {
-	q := newFakeQueue()
-	gw := startGateway(t, Config{}, q)
-	phone := newSIPPeer(t, "alice")
-	media8 := rtpSocket(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	if _, err := phone.invite(ctx, gw, "100", phoneSDP(media8.LocalAddr().(*net.UDPAddr).Port, "sendrecv")); err != nil {
-		t.Fatal(err)
-	}
-	leg := (<-q.got).ep.(*Leg)
-	var toneFrames atomic.Int64
-	dec, _ := audio.NewOpusDecoder()
-	pcm := make([]int16, 5760)
-	_ = leg.Sources()[0].AddSink(&counter{fn: func(h *rtp.Header, p []byte) {
-		if n, err := dec.Decode(p, pcm); err == nil && power(pcm[:n], 700, 48000) > 1e6 {
-			toneFrames.Add(1)
-		}
-	}})
+	leg, media8 := phoneCall(t, pcmuSDP)
+	sink, toneFrames := opusToneSink(700)
+	_ = leg.Sources()[0].AddSink(sink)
 	stranger := rtpSocket(t)
 	gwRTP := net.UDPAddrFromAddrPort(leg.remoteOfLocal())
-	stop := phoneTone(media8, gwRTP, 700, func(i int, pkt []byte) []byte {
+	stop := phoneTone(media8, gwRTP, 700, ptPCMU, func(i int, pkt []byte) []byte {
 		_, _ = media8.WriteToUDP(pkt, gwRTP)
 		g := garbageRTP[i%len(garbageRTP)]
 		_, _ = stranger.WriteToUDP(g, gwRTP)
@@ -112,12 +95,7 @@ func TestGarbageRTPKeepsTheCall(t *testing.T) {
 	if err := leg.Attach(voice); err != nil {
 		t.Fatal(err)
 	}
-	var heard atomic.Int64
-	go readRTP(media8, func(h *rtp.Header, p []byte) {
-		if h.PayloadType == 0 && power(audio.DecodeULaw(nil, p), 1180, 8000) > 1e6 {
-			heard.Add(1)
-		}
-	})
+	heard := hearsPCMU(media8, 1180)
 	feeding := feedOpus(t, voice, 1180)
 	defer close(feeding)
 	eventually(t, "the agent's voice at the phone", func() bool { return heard.Load() >= 10 })

@@ -64,17 +64,8 @@ func (c *rtpConn) LocalAddr() netip.AddrPort { return c.local }
 // Port is the local port.
 func (c *rtpConn) Port() int { return int(c.local.Port()) }
 
-// recv reads one waiting packet into buf without blocking: errAgain when none is waiting.
-func (c *rtpConn) recv(buf []byte) (int, netip.AddrPort, error) {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	if c.fd < 0 {
-		return 0, netip.AddrPort{}, errConnClosed
-	}
-	return recvFrom(c.fd, buf)
-}
-
-// recvAt is recv that also gives the packet's arrival time in unix nanoseconds.
+// recvAt reads one waiting packet into buf without blocking (errAgain when none is waiting), with
+// its sender and its arrival time in unix nanoseconds.
 func (c *rtpConn) recvAt(buf []byte) (int, netip.AddrPort, int64, error) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()

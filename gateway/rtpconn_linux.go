@@ -26,26 +26,9 @@ func udpSocket(family int) (int, error) {
 // the goroutine keeps its P, and the runtime's monitor has no syscall to retake it from and hand
 // to another thread, which on a VM costs more than the call itself.
 
-// recvFrom is recvfrom(2) without the allocation syscall.Recvfrom makes for the source address.
-func recvFrom(fd int, buf []byte) (int, netip.AddrPort, error) {
-	if len(buf) == 0 {
-		return 0, netip.AddrPort{}, nil
-	}
-	var rsa syscall.RawSockaddrAny
-	salen := uint32(syscall.SizeofSockaddrAny)
-	n, _, errno := syscall.RawSyscall6(syscall.SYS_RECVFROM, uintptr(fd), uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)),
-		0, uintptr(unsafe.Pointer(&rsa)), uintptr(unsafe.Pointer(&salen)))
-	switch {
-	case errno == syscall.EAGAIN:
-		return 0, netip.AddrPort{}, errAgain
-	case errno != 0:
-		return 0, netip.AddrPort{}, errno
-	}
-	return int(n), addrPortOf(&rsa), nil
-}
-
-// recvFromAt is recvFrom that also returns the packet's arrival time (unix nanoseconds, from the
-// kernel's SO_TIMESTAMPNS; 0 if it gave none).
+// recvFromAt is recvmsg(2) without the allocations syscall.Recvmsg makes, returning the sender
+// and the packet's arrival time (unix nanoseconds, from the kernel's SO_TIMESTAMPNS; 0 if it gave
+// none).
 func recvFromAt(fd int, buf []byte) (int, netip.AddrPort, int64, error) {
 	if len(buf) == 0 {
 		return 0, netip.AddrPort{}, 0, nil

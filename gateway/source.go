@@ -154,12 +154,12 @@ func (m *downMux) pass(h *rtp.Header, payload []byte) {
 		return
 	}
 	m.seq, m.ssrc, m.seeded = h.SequenceNumber, h.SSRC, true
-	dur := opusSamples(payload)
-	if dur == 0 {
+	dur, err := audio.OpusPacketSamples(payload)
+	if err != nil {
 		return // not Opus: nothing a phone could decode
 	}
 	for _, l := range *m.legs.Load() {
-		l.passAudio(h.SequenceNumber, h.Timestamp, payload, dur, fresh, m.now)
+		l.passAudio(h.SequenceNumber, h.Timestamp, payload, uint32(dur), fresh, m.now)
 	}
 }
 

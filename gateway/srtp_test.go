@@ -106,7 +106,7 @@ func testSRTPInbound(t *testing.T, suite string) {
 	ph.setKey(t, key)
 	gwRTP := net.UDPAddrFromAddrPort(leg.remoteOfLocal())
 	forged := make([]int16, frame8)
-	stop := phoneTone(media8, gwRTP, 700, func(i int, pkt []byte) []byte {
+	stop := phoneTone(media8, gwRTP, 700, ptPCMU, func(i int, pkt []byte) []byte {
 		// An attacker's packet in the clear, of another pitch, with a sequence number ahead.
 		tone(forged, 1500, 8000, i*frame8)
 		h2 := rtp.Header{Version: 2, PayloadType: 0, SSRC: 1, SequenceNumber: uint16(i + 3), Timestamp: uint32((i + 3) * frame8)}

@@ -60,11 +60,7 @@ func (r *reorder) push(i int32, seq uint16, now time.Time, deliver, release func
 
 func (r *reorder) drain(now time.Time, deliver func(int32)) {
 	for r.held > 0 {
-		s := r.next % reorderSlots
-		if r.slot[s] >= 0 && r.seqs[s] == r.next {
-			deliver(r.slot[s])
-			r.slot[s] = -1
-			r.held--
+		if r.take(deliver) {
 			r.next++
 			r.since = time.Time{}
 			continue
@@ -97,13 +93,20 @@ func (r *reorder) oldestHeld() uint16 {
 // flush delivers everything held, in order.
 func (r *reorder) flush(deliver func(int32)) {
 	for r.held > 0 {
-		s := r.next % reorderSlots
-		if r.slot[s] >= 0 && r.seqs[s] == r.next {
-			deliver(r.slot[s])
-			r.slot[s] = -1
-			r.held--
-		}
+		r.take(deliver)
 		r.next++
 	}
 	r.since = time.Time{}
+}
+
+// take delivers the packet numbered r.next if it is held, and says whether it was.
+func (r *reorder) take(deliver func(int32)) bool {
+	s := r.next % reorderSlots
+	if r.slot[s] < 0 || r.seqs[s] != r.next {
+		return false
+	}
+	deliver(r.slot[s])
+	r.slot[s] = -1
+	r.held--
+	return true
 }

@@ -179,3 +179,37 @@ func (e *OpusEncoder) Encode(pcm []int16, dst []byte) ([]byte, error) {
 	}
 	return dst[:n], nil
 }
+
+// OpusPacketSamples is the audio an Opus packet holds, in samples at 48 kHz, read from its TOC byte
+// (RFC 6716 §3.1). A packet no decoder would accept (empty, a frame count of 0, over 120 ms) is an
+// ErrFrameSize.
+func OpusPacketSamples(pkt []byte) (int, error) {
+	if len(pkt) == 0 {
+		return 0, fmt.Errorf("%w: empty Opus packet", ErrFrameSize)
+	}
+	toc := pkt[0]
+	config := toc >> 3
+	var frame int
+	switch {
+	case config < 12: // SILK: 10, 20, 40, 60 ms
+		frame = [4]int{480, 960, 1920, 2880}[config&3]
+	case config < 16: // hybrid: 10, 20 ms
+		frame = [2]int{480, 960}[config&1]
+	default: // CELT: 2.5, 5, 10, 20 ms
+		frame = [4]int{120, 240, 480, 960}[config&3]
+	}
+	frames := 1
+	switch toc & 3 {
+	case 1, 2:
+		frames = 2
+	case 3:
+		if len(pkt) < 2 || pkt[1]&0x3f == 0 {
+			return 0, fmt.Errorf("%w: bad Opus frame count", ErrFrameSize)
+		}
+		frames = int(pkt[1] & 0x3f)
+	}
+	if n := frames * frame; n <= 5760 { // 120 ms at most
+		return n, nil
+	}
+	return 0, fmt.Errorf("%w: Opus packet longer than 120 ms", ErrFrameSize)
+}

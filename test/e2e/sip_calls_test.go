@@ -108,15 +108,7 @@ func TestSIPDigestAuthentication(t *testing.T) {
 	// The wrong password: the second INVITE is refused (403), so the scenario, which wants 200,
 	// fails, and nothing more is offered.
 	bad := startSipp(t, ctx, freeUDPPort(t), "-sf", scenario("uac_auth.xml"), "-s", "100", "-au", "pbx", "-ap", "guess", srv.SIPAddr)
-	select {
-	case err := <-bad.done:
-		bad.done <- err // for startSipp's cleanup
-		if err == nil {
-			t.Fatal("a caller with the wrong password got through")
-		}
-	case <-ctx.Done():
-		t.Fatal("sipp with the wrong password never finished")
-	}
+	bad.waitFailed(t, ctx, "a caller with the wrong password")
 }
 
 // The trunk challenges our INVITE (401, digest): with the configured credentials the consult's
@@ -148,15 +140,7 @@ func TestSIPTrunkDigestAuthentication(t *testing.T) { // R8 R18
 				if note, _ := st["note"].(string); note != "consult_failed: rejected (403)" {
 					t.Fatalf("note %q, want the trunk's 403", note)
 				}
-				select {
-				case err := <-number.done:
-					number.done <- err // for startSipp's cleanup
-					if err == nil {
-						t.Fatal("the trunk's scenario passed with a wrong password")
-					}
-				case <-ctx.Done():
-					t.Fatal("sipp never finished")
-				}
+				number.waitFailed(t, ctx, "the trunk, given a wrong password,")
 				return
 			}
 			waitState(t, ctx, agent.c, "the number answers", func(st map[string]any) bool { return partyAs(st, "tel:5550142") == "participant" })

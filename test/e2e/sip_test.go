@@ -135,6 +135,21 @@ func (r *sippRun) wait(t *testing.T, ctx context.Context, what string) {
 	}
 }
 
+// waitFailed waits for sipp to finish and fails the test if its scenario passed: what should have
+// been refused (what) got through.
+func (r *sippRun) waitFailed(t *testing.T, ctx context.Context, what string) {
+	t.Helper()
+	select {
+	case err := <-r.done:
+		r.done <- err // for the cleanup
+		if err == nil {
+			t.Fatalf("%s got through: sipp's scenario passed", what)
+		}
+	case <-ctx.Done():
+		t.Fatalf("%s: sipp did not finish", what)
+	}
+}
+
 func tail(b []byte, n int) []byte {
 	if len(b) > n {
 		return b[len(b)-n:]
