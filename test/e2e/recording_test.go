@@ -135,7 +135,11 @@ func TestRecordingMCUAndSFU(t *testing.T) { // R26
 		if err := agent.c.Request(ctx, "tag", map[string]string{"text": "refund promised"}); err != nil {
 			t.Fatal(err)
 		}
-		waitPictures(t, ctx, agent, 20) // about 2 s of media into the recording
+		// About 2 s of media into the recording, counted in what the agent receives: 100 packets
+		// (20 ms each) of the customer's voice and 20 pictures (the composite's frame rate is not the
+		// senders', so pictures alone do not say how much audio went by).
+		waitCount(t, ctx, "agent hears the customer while recording", agent.heardFrom(cust), 100)
+		waitPictures(t, ctx, agent, 20)
 		if err := agent.c.Request(ctx, "hangup", struct{}{}); err != nil {
 			t.Fatal(err)
 		}
