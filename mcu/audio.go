@@ -156,6 +156,8 @@ type mixOut struct {
 	hdr   rtp.Header
 	buf   []byte
 
-	hang     int  // ticks the member stays in the mix since it last spoke
-	speaking bool // this tick
+	hang     int     // ticks the member stays in the mix since it last spoke
+	level    int64   // smoothed mean square of its voice, to rank talkers (audio clock only)
+	pcm      []int16 // this tick's frame while it is a candidate for the mix
+	speaking bool    // in the mix this tick
 }

@@ -1,6 +1,8 @@
 package mcu
 
 import (
+	"cmp"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -14,6 +16,14 @@ const (
 	// hangTicks keeps a party in the mix for 300 ms after it last spoke, so the soft ends of words
 	// are not cut off.
 	hangTicks = 15
+	// maxMixed caps the voices in the mix at once, as conference bridges do: past three people
+	// talking together nobody is understood anyway, each more voice adds its room noise, and every
+	// voice in the mix costs an Opus encoding of its own mix-minus. Those left out hear the whole
+	// mix, one shared encoding.
+	maxMixed = 3
+	// keepFactor is how much louder (in energy, 3 dB) a voice must be than the quietest one in the
+	// mix to take its place, so that two people at similar levels do not swap every 20 ms.
+	keepFactor = 2
 )
 
 // audioStats counts the audio clock's work; written by the clock, read by Stats.
@@ -39,6 +49,7 @@ func (r *Room) audioClock() {
 	}
 	var sharedBuf []byte
 	var ts uint32
+	var cands []*voice
 	for {
 		// The clock sleeps while nobody in the room sends audio: an idle room costs no wake-ups.
 		if !hasVoice(r.voices.Load()) {
@@ -74,36 +85,45 @@ func (r *Room) audioClock() {
 		}
 		r.audio.ticks.Add(1)
 		vs := r.voices.Load()
-		speaking := 0
-		var loudest *voice
-		var loudestE int64
+		cands = cands[:0]
 		for _, v := range vs.list {
-			v.speaking = false
+			v.pcm = nil
 			if v.in == nil {
+				v.speaking = false
 				continue
 			}
 			// Held parties are drained too, so that on resume they are heard now, not 200 ms ago.
 			pcm := v.in.pull()
 			if pcm == nil || !v.heard {
+				v.speaking, v.level = false, v.level-v.level/8
 				continue
 			}
-			e := energy(pcm)
-			if e > int64(len(pcm))*speechRMS*speechRMS {
+			e := energy(pcm) / int64(len(pcm))
+			v.level += (e - v.level) / 8 // about 160 ms
+			if e > speechRMS*speechRMS {
 				v.hang = hangTicks
-				if e > loudestE {
-					loudest, loudestE = v, e
-				}
 			} else if v.hang > 0 {
 				v.hang--
 			}
 			if v.hang > 0 {
-				_ = v.input.Write(pcm)
-				v.speaking = true
-				speaking++
+				v.pcm = pcm
+				cands = append(cands, v)
+			}
+		}
+		mixed := pickVoices(cands)
+		var loudest *voice
+		for _, v := range vs.list {
+			v.speaking = false
+		}
+		for _, v := range mixed {
+			_ = v.input.Write(v.pcm)
+			v.speaking = true
+			if loudest == nil || v.level > loudest.level {
+				loudest = v
 			}
 		}
 		r.noteSpeaker(vs, loudest)
-		if speaking == 0 {
+		if len(mixed) == 0 {
 			continue
 		}
 		r.audio.mixes.Add(1)
@@ -145,6 +165,23 @@ func (r *Room) audioClock() {
 			v.out.fan.Write(&v.hdr, pkt)
 		})
 	}
+}
+
+// pickVoices orders the talkers in cands for the mix and returns the first maxMixed: the loudest,
+// except that a voice already in the mix keeps its place against one less than keepFactor louder.
+// cands carries last tick's choice in its speaking flags.
+func pickVoices(cands []*voice) []*voice {
+	if len(cands) <= maxMixed {
+		return cands
+	}
+	rank := func(v *voice) int64 {
+		if v.speaking {
+			return v.level * keepFactor
+		}
+		return v.level
+	}
+	slices.SortStableFunc(cands, func(a, b *voice) int { return cmp.Compare(rank(b), rank(a)) })
+	return cands[:maxMixed]
 }
 
 // energy is a frame's sum of squares.

@@ -160,8 +160,8 @@ func (s *synth) video(t testing.TB) {
 	}()
 }
 
-// tone sends 20 ms Opus packets of a sine at hz.
-func (s *synth) tone(t testing.TB, hz float64) {
+// tone sends 20 ms Opus packets of a sine at hz with peak amplitude amp.
+func (s *synth) tone(t testing.TB, hz, amp float64) {
 	enc, err := audio.NewOpusEncoder(audio.OpusConfig{})
 	if err != nil {
 		t.Fatal(err)
@@ -181,7 +181,7 @@ func (s *synth) tone(t testing.TB, hz float64) {
 			case <-tick.C:
 			}
 			for i := range pcm {
-				pcm[i] = int16(8000 * math.Sin(2*math.Pi*hz*float64(k)/48000))
+				pcm[i] = int16(amp * math.Sin(2*math.Pi*hz*float64(k)/48000))
 				k++
 			}
 			if buf, err = enc.Encode(pcm, buf[:0]); err != nil {
@@ -211,11 +211,16 @@ type party struct {
 }
 
 func newParty(t *testing.T, id string, col colour, hz float64) *party {
+	return newPartyAt(t, id, col, hz, 8000)
+}
+
+// newPartyAt is newParty with a voice of peak amplitude amp.
+func newPartyAt(t *testing.T, id string, col colour, hz, amp float64) *party {
 	cam := newSynth(id+"-cam", "camera", media.Video)
 	cam.col = col
 	cam.video(t)
 	mic := newSynth(id+"-mic", "microphone", media.Audio)
-	mic.tone(t, hz)
+	mic.tone(t, hz, amp)
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &party{id: call.PartyID(id), caps: call.Caps{Audio: true, Video: true}, ctx: ctx, cancel: cancel,
 		sources: []media.Source{cam, mic}, attached: map[media.Source]media.Sink{},

@@ -1,6 +1,7 @@
 package mcu
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -282,6 +283,53 @@ func TestSilentListenersShareOneEncoding(t *testing.T) {
 	}
 	if s.AudioShared < s.AudioMixes {
 		t.Errorf("%d shared packets over %d ticks: the silent listeners did not share", s.AudioShared, s.AudioMixes)
+	}
+}
+
+// With five people talking at once the mix holds the three loudest: a listener hears those and not
+// the two quieter ones, even though the quiet ones joined first and were in the mix before the
+// loud ones spoke; each tick encodes the three mix-minus streams and one shared mix, not six.
+func TestMixHoldsTheThreeLoudest(t *testing.T) {
+	r, err := New("c4", nil, WithConfig(Config{Width: testW, Height: testH, FPS: 15}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	listener := newParty(t, "lis", red, 0)
+	quiet := []*party{newPartyAt(t, "q1", green, 1100, 2500), newPartyAt(t, "q2", blue, 1300, 3000)}
+	for _, p := range append([]*party{listener}, quiet...) {
+		if err := r.Join(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, "the listener hears the first quiet talker", 10*time.Second, func() bool { return listener.audio.power(1100) > 1e5 }, nil)
+	loud := map[float64]float64{500: 8000, 700: 7000, 900: 6000}
+	for hz, amp := range loud {
+		p := newPartyAt(t, fmt.Sprintf("l%.0f", hz), green, hz, amp)
+		if err := r.Join(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, "the listener hears the three loud talkers", 10*time.Second, func() bool {
+		for hz := range loud {
+			if listener.audio.power(hz) < 1e6 {
+				return false
+			}
+		}
+		return true
+	}, nil)
+	mixes := r.Stats().AudioMixes
+	eventually(t, "500 ms more of mixing", 10*time.Second, func() bool { return r.Stats().AudioMixes >= mixes+25 }, nil)
+	for _, hz := range []float64{1100, 1300} {
+		if pw := listener.audio.power(hz); pw > 1e5 {
+			t.Errorf("the listener still hears the quiet %.0f Hz talker (power %.3g) over three louder ones", hz, pw)
+		}
+	}
+	before := r.Stats()
+	eventually(t, "a second of mixing", 10*time.Second, func() bool { return r.Stats().AudioMixes >= before.AudioMixes+50 }, nil)
+	after := r.Stats()
+	if per := float64(after.AudioEncodes-before.AudioEncodes) / float64(after.AudioMixes-before.AudioMixes); per > 4.2 {
+		t.Errorf("%.2f encodes per tick with five talkers and one listener, want 4 (three in the mix, one shared)", per)
 	}
 }
 
