@@ -17,6 +17,10 @@ import (
 // viewer turn the shared stream into keyframes only, degrading it for everyone.
 const keyGap = 500 * time.Millisecond
 
+// compositeStaticThreshold lets libvpx leave alone what the senders' decoders changed by less than a
+// grey level: re-coding that noise costs a tenth of the room's CPU (docs/BENCHMARKS.md).
+const compositeStaticThreshold = 100
+
 // composite is one picture (a layout with its tiles) composed, encoded once and sent to every
 // viewer who sees that picture. Owned by the room goroutine.
 type composite struct {
@@ -45,7 +49,8 @@ type composite struct {
 }
 
 func newComposite(id string, pic call.Picture, cfg Config, comp *compose.Compositor, r *Room) (*composite, error) {
-	enc, err := vp8.NewEncoder(vp8.Config{Width: cfg.Width, Height: cfg.Height, FPS: cfg.FPS, BitrateKbps: cfg.BitrateKbps, CPUUsed: cfg.CPUUsed})
+	enc, err := vp8.NewEncoder(vp8.Config{Width: cfg.Width, Height: cfg.Height, FPS: cfg.FPS, BitrateKbps: cfg.BitrateKbps, CPUUsed: cfg.CPUUsed,
+		StaticThreshold: compositeStaticThreshold})
 	if err != nil {
 		return nil, err
 	}

@@ -34,7 +34,7 @@ typedef struct {
 } vcc_dec;
 
 // vcc_enc_new returns NULL and sets *err to a libvpx error code on failure.
-static vcc_enc *vcc_enc_new(int w, int h, int fps, int kbps, int cpu, int kfmax, int *err) {
+static vcc_enc *vcc_enc_new(int w, int h, int fps, int kbps, int cpu, int kfmax, int static_thresh, int *err) {
 	vcc_enc *e = calloc(1, sizeof(vcc_enc));
 	if (!e) { *err = VPX_CODEC_MEM_ERROR; return NULL; }
 	vpx_codec_err_t rc = vpx_codec_enc_config_default(vpx_codec_vp8_cx(), &e->cfg, 0);
@@ -63,7 +63,7 @@ static vcc_enc *vcc_enc_new(int w, int h, int fps, int kbps, int cpu, int kfmax,
 	rc = vpx_codec_enc_init(&e->ctx, vpx_codec_vp8_cx(), &e->cfg, 0);
 	if (rc != VPX_CODEC_OK) { free(e); *err = rc; return NULL; }
 	if ((rc = vpx_codec_control(&e->ctx, VP8E_SET_CPUUSED, cpu)) != VPX_CODEC_OK ||
-	    (rc = vpx_codec_control(&e->ctx, VP8E_SET_STATIC_THRESHOLD, 1)) != VPX_CODEC_OK ||
+	    (rc = vpx_codec_control(&e->ctx, VP8E_SET_STATIC_THRESHOLD, static_thresh)) != VPX_CODEC_OK ||
 	    (rc = vpx_codec_control(&e->ctx, VP8E_SET_NOISE_SENSITIVITY, 0)) != VPX_CODEC_OK ||
 	    // Caps keyframes at 3x an average frame so a forced keyframe does not burst the pacer.
 	    (rc = vpx_codec_control(&e->ctx, VP8E_SET_MAX_INTRA_BITRATE_PCT, 300)) != VPX_CODEC_OK) {
