@@ -37,6 +37,14 @@ type composite struct {
 	seen   []uint64 // per tile: the input's picture count when last composed
 	dirty  bool     // the tiles changed since the last frame
 
+	// What the canvas shows now, per tile, so that a frame redraws only the tiles that changed.
+	drawn      []compose.Tile
+	drawnSeq   []uint64
+	drawnSize  [][2]int
+	redraw     []bool
+	full       bool // the canvas must be drawn whole (new, or the tiles were rebound)
+	tilesDrawn uint64
+
 	encoded []byte
 	hdr     rtp.Header
 	sentKey bool
@@ -77,6 +85,11 @@ func newComposite(id string, pic call.Picture, cfg Config, comp *compose.Composi
 	c.srcs = make([]*videoIn, len(pic.Tiles))
 	c.plates = make([]*frame.I420, len(pic.Tiles))
 	c.seen = make([]uint64, len(pic.Tiles))
+	c.drawn = make([]compose.Tile, len(pic.Tiles))
+	c.drawnSeq = make([]uint64, len(pic.Tiles))
+	c.drawnSize = make([][2]int, len(pic.Tiles))
+	c.redraw = make([]bool, len(pic.Tiles))
+	c.full = true
 	return c, nil
 }
 
@@ -92,11 +105,11 @@ func (c *composite) bind(r *Room) {
 			}
 		}
 		if in != c.srcs[i] {
-			c.srcs[i], c.seen[i], c.dirty = in, 0, true
+			c.srcs[i], c.seen[i], c.dirty, c.full = in, 0, true, true
 		}
 		if c.plates[i] == nil { // also shown before a camera's first picture
 			c.plates[i] = r.plate(t.Name)
-			c.dirty = true
+			c.dirty, c.full = true, true
 		}
 	}
 }
@@ -167,25 +180,45 @@ func (c *composite) followViewers(now time.Time) {
 	}
 }
 
-// compose draws the canvas, holding each shown input's lock only while its picture is scaled.
+// compose draws the canvas, holding each shown input's lock only while its picture is scaled. Only
+// the tiles whose picture, plate or speaker border changed are drawn again, unless the whole canvas
+// must be.
 func (c *composite) compose() error {
 	for i := range c.tiles {
 		t := c.pic.Tiles[i]
 		c.tiles[i] = compose.Tile{Rect: c.rects[i], Plate: c.plates[i], Speaking: !t.Screen && string(t.Party) == c.speaker && c.speaker != ""}
+		var seq uint64
 		if in := c.srcs[i]; in != nil {
 			in.mu.Lock()
+			seq = in.seq.Load()
 			c.tiles[i].Src = in.picture()
 		}
+		nt, size := c.tiles[i], [2]int{}
+		if nt.Src != nil {
+			size = [2]int{nt.Src.Width, nt.Src.Height}
+		}
+		c.redraw[i] = c.full || nt != c.drawn[i] || (nt.Src != nil && (seq != c.drawnSeq[i] || size != c.drawnSize[i]))
+		c.drawn[i], c.drawnSeq[i], c.drawnSize[i] = nt, seq, size
+		if c.redraw[i] {
+			c.tilesDrawn++
+		}
 	}
-	err := c.comp.Compose(c.canvas, c.tiles)
+	var err error
+	if c.full {
+		err = c.comp.Compose(c.canvas, c.tiles)
+	} else {
+		err = c.comp.Redraw(c.canvas, c.tiles, c.redraw)
+	}
 	for _, in := range c.srcs {
 		if in != nil {
 			in.mu.Unlock()
 		}
 	}
 	if err != nil {
+		c.full = true
 		return fmt.Errorf("compose: %w", err)
 	}
+	c.full = false
 	return nil
 }
 

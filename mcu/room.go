@@ -116,6 +116,7 @@ type Stats struct {
 	Latency       [64]uint64 // frames by ms from the newest tile picture to the packets sent (last: >= 63)
 	EncodeErrors  uint64
 	DroppedInputs uint64 // packets dropped by decoders that fell behind
+	TilesDrawn    uint64 // tiles scaled into composites (a still tile is drawn once, not every frame)
 
 	AudioTicks   uint64 // 20 ms ticks
 	AudioMixes   uint64 // ticks in which someone spoke
@@ -344,8 +345,10 @@ func (r *Room) wake() {
 
 func (r *Room) videoFrame(now time.Time) {
 	for _, c := range r.comps {
-		before := c.frames
-		if err := c.frame(now, r.start, r.activeSpeaker()); err != nil {
+		before, drawn := c.frames, c.tilesDrawn
+		err := c.frame(now, r.start, r.activeSpeaker())
+		r.stats.TilesDrawn += c.tilesDrawn - drawn
+		if err != nil {
 			r.stats.EncodeErrors++
 			if r.stats.EncodeErrors == 1 || r.stats.EncodeErrors%1000 == 0 {
 				r.log.Warn("composite frame failed", "layout", c.pic.Layout, "err", err, "count", r.stats.EncodeErrors)

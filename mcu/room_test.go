@@ -128,6 +128,25 @@ func TestVideoOffShowsPlate(t *testing.T) { // R21
 	}, x.zoe.video.changed)
 }
 
+// A still tile (here a name plate) is drawn once, not on every frame: with one of three cameras off
+// a frame redraws two tiles.
+func TestStillTileNotRedrawn(t *testing.T) {
+	x := newThree(t)
+	x.state.Parties[0].Video = false
+	x.apply(t)
+	rect := compose.Tiles(compose.LayoutEqual, 3, -1, testW, testH)[0]
+	eventually(t, "ann's tile becomes a plate", 5*time.Second, func() bool {
+		c, ok := x.zoe.video.at(rect.X+rect.W/2, rect.Y+rect.H/2)
+		return ok && !near(c, red)
+	}, x.zoe.video.changed)
+	before := x.room.Stats()
+	eventually(t, "20 more frames", 10*time.Second, func() bool { return x.room.Stats().Frames >= before.Frames+20 }, nil)
+	after := x.room.Stats()
+	if per := float64(after.TilesDrawn-before.TilesDrawn) / float64(after.Frames-before.Frames); per > 2.2 {
+		t.Errorf("%.2f tiles drawn per frame with two cameras and a plate, want 2", per)
+	}
+}
+
 // Held parties hear nothing of the mix and are heard by nobody (R15).
 func TestHeldPartyLeavesTheMix(t *testing.T) { // R15
 	x := newThree(t)

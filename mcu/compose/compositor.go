@@ -68,26 +68,54 @@ func (c *Compositor) Compose(dst *frame.I420, tiles []Tile) error {
 	}
 	fillRect(dst, Rect{W: c.width, H: c.height}, c.bg[0], c.bg[1], c.bg[2])
 	for i := range tiles {
-		t := &tiles[i]
-		if !c.usable(t.Rect) {
-			continue
-		}
-		drawn := t.Rect
-		switch {
-		case t.Src.Valid():
-			drawn = letterbox(t.Rect, t.Src.Width, t.Src.Height)
-			scaleInto(dst, drawn, t.Src)
-		case t.Plate.Valid():
-			drawn = letterbox(t.Rect, t.Plate.Width, t.Plate.Height)
-			scaleInto(dst, drawn, t.Plate)
-		default:
-			fillRect(dst, t.Rect, c.empty[0], c.empty[1], c.empty[2])
-		}
-		if t.Speaking {
-			c.border(dst, drawn)
+		c.draw(dst, &tiles[i], false)
+	}
+	return nil
+}
+
+// Redraw draws only tiles[i] where redraw[i] is true, over dst as a previous Compose or Redraw with
+// the same rects left it: each such tile's rect is cleared and drawn again, the rest of the canvas
+// is kept. A still tile (a name plate, a paused camera, a static screen) then costs nothing per
+// frame. The caller decides what changed; a changed set of rects needs Compose.
+func (c *Compositor) Redraw(dst *frame.I420, tiles []Tile, redraw []bool) error {
+	if !dst.Valid() || dst.Width != c.width || dst.Height != c.height || len(redraw) != len(tiles) {
+		return ErrFrame
+	}
+	for i := range tiles {
+		if redraw[i] {
+			c.draw(dst, &tiles[i], true)
 		}
 	}
 	return nil
+}
+
+// draw scales t's source or plate into its rect (clearing the rect first when clear is set, as its
+// letterbox bars may hold an older picture) and frames it when t is speaking.
+func (c *Compositor) draw(dst *frame.I420, t *Tile, clear bool) {
+	if !c.usable(t.Rect) {
+		return
+	}
+	drawn := t.Rect
+	switch {
+	case t.Src.Valid():
+		drawn = letterbox(t.Rect, t.Src.Width, t.Src.Height)
+	case t.Plate.Valid():
+		drawn = letterbox(t.Rect, t.Plate.Width, t.Plate.Height)
+	default:
+		fillRect(dst, t.Rect, c.empty[0], c.empty[1], c.empty[2])
+	}
+	if clear && drawn != t.Rect {
+		fillRect(dst, t.Rect, c.bg[0], c.bg[1], c.bg[2])
+	}
+	switch {
+	case t.Src.Valid():
+		scaleInto(dst, drawn, t.Src)
+	case t.Plate.Valid():
+		scaleInto(dst, drawn, t.Plate)
+	}
+	if t.Speaking {
+		c.border(dst, drawn)
+	}
 }
 
 // borderWidth is the speaker border's thickness in pixels (even, so it stays on chroma samples).

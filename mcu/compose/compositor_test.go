@@ -239,3 +239,38 @@ func TestComposeSpeakerBorder(t *testing.T) {
 		}
 	}
 }
+
+// Redraw draws only the tiles asked for: a changed tile shows its new picture (a narrower one
+// letterboxed on background, not on the old picture), the others keep what the canvas had, even
+// though their sources changed meanwhile.
+func TestRedrawOnlyChangedTiles(t *testing.T) {
+	c, _ := New(Config{Width: 1280, Height: 720})
+	dst := mustFrame(t, 1280, 720)
+	tiles := solidTiles(t, LayoutEqual, 2, -1, 1280, 720, [][2]int{{640, 360}})
+	if err := c.Compose(dst, tiles); err != nil {
+		t.Fatal(err)
+	}
+	tiles[0].Src = mustFrame(t, 240, 320) // portrait: bars at the sides, where the old picture was
+	tiles[0].Src.Fill(230, 210, 40)
+	tiles[1].Src.Fill(240, 240, 240) // changed, but not redrawn
+	if err := c.Redraw(dst, tiles, []bool{true, false}); err != nil {
+		t.Fatal(err)
+	}
+	x0, y0 := centre(tiles[0].Rect)
+	if got := at(dst, x0, y0); !near(t, got, [3]uint8{230, 210, 40}, 4) {
+		t.Errorf("redrawn tile centre = %v, want its new colour", got)
+	}
+	if got := at(dst, tiles[0].Rect.X+2, y0); !near(t, got, [3]uint8{16, 18, 22}, 4) {
+		t.Errorf("redrawn tile's side bar = %v, want background, not the old picture", got)
+	}
+	x1, y1 := centre(tiles[1].Rect)
+	if got := at(dst, x1, y1); !near(t, got, palette[1], 4) {
+		t.Errorf("tile not asked for = %v, want its old colour %v", got, palette[1])
+	}
+	if err := c.Redraw(dst, tiles, []bool{true}); !errors.Is(err, ErrFrame) {
+		t.Errorf("Redraw with a short redraw list = %v, want ErrFrame", err)
+	}
+	if n := testing.AllocsPerRun(20, func() { _ = c.Redraw(dst, tiles, []bool{true, true}) }); n != 0 {
+		t.Errorf("Redraw allocates %.0f times", n)
+	}
+}
