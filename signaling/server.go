@@ -41,6 +41,7 @@ type Server struct {
 	auth     *Auth
 	center   *call.Center
 	api      *webrtc.API
+	closeMedia func() error // releases the single media port (WebRTCConfig.UDPPort)
 	log      *slog.Logger
 	counters *media.Counters
 	metrics  *metrics
@@ -101,11 +102,11 @@ func New(cfg Config, auth *Auth, center *call.Center, opts ...Option) (*Server, 
 	if s.counters == nil {
 		s.counters = &media.Counters{}
 	}
-	api, err := newAPI(cfg.WebRTC, s.log)
+	api, closeMedia, err := newAPI(cfg.WebRTC, s.log)
 	if err != nil {
 		return nil, err
 	}
-	s.api = api
+	s.api, s.closeMedia = api, closeMedia
 	s.handlers = handlerTable()
 	s.app = fiber.New(fiber.Config{
 		DisableStartupMessage: true,
@@ -260,7 +261,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			sess.close()
 		}
 	}
-	return s.app.ShutdownWithContext(ctx)
+	err := s.app.ShutdownWithContext(ctx)
+	return errors.Join(err, s.closeMedia())
 }
 
 func (s *Server) remember(sess *session) bool {

@@ -20,25 +20,34 @@ type WebRTCConfig struct {
 	PublicIPs        []string // NAT 1:1 addresses announced as host candidates
 	LoopbackOnly     bool     // gather only 127.0.0.1 (a demo or test on one machine)
 	ICEServers       []string // STUN/TURN URLs handed to browsers
+	// UDPPort, when not 0, carries every browser's media on this one UDP port (an ICE UDP mux)
+	// instead of a port per party: one firewall rule, as LiveKit's rtc.udp_port. PortMin/PortMax
+	// are then unused.
+	UDPPort int
 }
+
+// muxBufferSize is the socket buffer asked for the single media port (WebRTCConfig.UDPPort).
+const muxBufferSize = 16 << 20
 
 // newAPI builds the pion API shared by all browser parties: VP8 and Opus only (every browser has
 // both, and forwarding needs both ends to agree), NACK both ways, RTCP reports, TWCC feedback so the
 // browsers adapt their send rate, and SRTP with AES-GCM offered first (it costs a fifth of AES-CM).
-func newAPI(cfg WebRTCConfig, log *slog.Logger) (*webrtc.API, error) {
+// The returned close releases the single UDP port, if one was opened; call it once every
+// PeerConnection is closed.
+func newAPI(cfg WebRTCConfig, log *slog.Logger) (*webrtc.API, func() error, error) {
 	me := &webrtc.MediaEngine{}
 	videoFB := []webrtc.RTCPFeedback{{Type: "goog-remb"}, {Type: "ccm", Parameter: "fir"}, {Type: "nack"}, {Type: "nack", Parameter: "pli"}}
 	if err := me.RegisterCodec(webrtc.RTPCodecParameters{
 		RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000, RTCPFeedback: videoFB},
 		PayloadType:        96,
 	}, webrtc.RTPCodecTypeVideo); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := me.RegisterCodec(webrtc.RTPCodecParameters{
 		RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2, SDPFmtpLine: "minptime=10;useinbandfec=1"},
 		PayloadType:        111,
 	}, webrtc.RTPCodecTypeAudio); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	ir := &interceptor.Registry{}
 	lf := pionLogs{log: log}
@@ -46,14 +55,14 @@ func newAPI(cfg WebRTCConfig, log *slog.Logger) (*webrtc.API, error) {
 		// 256 packets is 2.5 s of 720p video: enough for any retransmission worth sending, and a
 		// quarter of the default's memory per outgoing stream.
 		nack.WithResponderLoggerFactory(lf), nack.ResponderSize(256)); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := webrtc.ConfigureRTCPReportsWithOptions(ir, []report.ReceiverOption{report.WithReceiverLoggerFactory(lf)},
 		report.WithSenderLoggerFactory(lf)); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := webrtc.ConfigureTWCCSenderWithOptions(me, ir, twcc.WithLoggerFactory(lf)); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 
 	se := webrtc.SettingEngine{LoggerFactory: lf}
@@ -62,18 +71,46 @@ func newAPI(cfg WebRTCConfig, log *slog.Logger) (*webrtc.API, error) {
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6})
 	if cfg.PortMin != 0 || cfg.PortMax != 0 {
 		if err := se.SetEphemeralUDPPortRange(cfg.PortMin, cfg.PortMax); err != nil {
-			return nil, fmt.Errorf("signaling: port range: %w", err)
+			return nil, nil, fmt.Errorf("signaling: port range: %w", err)
 		}
 	}
 	if len(cfg.PublicIPs) > 0 {
 		rule := webrtc.ICEAddressRewriteRule{External: cfg.PublicIPs, AsCandidateType: webrtc.ICECandidateTypeHost}
 		if err := se.SetICEAddressRewriteRules(rule); err != nil {
-			return nil, fmt.Errorf("signaling: public ips: %w", err)
+			return nil, nil, fmt.Errorf("signaling: public ips: %w", err)
 		}
 	}
+	var filter func(net.IP) bool
 	if cfg.LoopbackOnly {
+		filter = func(ip net.IP) bool { return ip.IsLoopback() }
 		se.SetIncludeLoopbackCandidate(true)
-		se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
+		se.SetIPFilter(filter)
 	}
-	return webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se)), nil
+	closeMux := func() error { return nil }
+	if cfg.UDPPort != 0 {
+		if cfg.UDPPort < 0 || cfg.UDPPort > 65535 {
+			return nil, nil, fmt.Errorf("signaling: udp port %d", cfg.UDPPort)
+		}
+		opts := []ice.UDPMuxFromPortOption{
+			ice.UDPMuxFromPortWithLogger(lf.NewLogger("ice")),
+			ice.UDPMuxFromPortWithNetworks(ice.NetworkTypeUDP4, ice.NetworkTypeUDP6),
+			// One socket takes what a port per party would spread over hundreds of receive
+			// buffers: at the default 208 KiB a busy core's scheduling hiccup overflows it (100
+			// calls lost 11-14 % of packets in cmd/loadtest). The kernel caps this at
+			// net.core.rmem_max / wmem_max (docs/BENCHMARKS.md).
+			ice.UDPMuxFromPortWithReadBufferSize(muxBufferSize),
+			ice.UDPMuxFromPortWithWriteBufferSize(muxBufferSize),
+		}
+		if cfg.LoopbackOnly {
+			opts = append(opts, ice.UDPMuxFromPortWithLoopback(), ice.UDPMuxFromPortWithIPFilter(filter))
+		}
+		mux, err := ice.NewMultiUDPMuxFromPort(cfg.UDPPort, opts...)
+		if err != nil {
+			return nil, nil, fmt.Errorf("signaling: udp port %d: %w", cfg.UDPPort, err)
+		}
+		se.SetICEUDPMux(mux)
+		closeMux = mux.Close
+	}
+	api := webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se))
+	return api, closeMux, nil
 }

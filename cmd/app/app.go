@@ -132,7 +132,7 @@ func Start(cfg Config, log *slog.Logger) (*Server, error) {
 		MessagesPerSecond: cfg.Signaling.MessagesPerSecond,
 		WebRTC: signaling.WebRTCConfig{
 			PortMin: cfg.WebRTC.PortMin, PortMax: cfg.WebRTC.PortMax, PublicIPs: cfg.WebRTC.PublicIPs,
-			LoopbackOnly: loopbackOnly, ICEServers: cfg.WebRTC.ICEServers,
+			LoopbackOnly: loopbackOnly, ICEServers: cfg.WebRTC.ICEServers, UDPPort: cfg.WebRTC.UDPPort,
 		},
 	}, auth, center,
 		signaling.WithLogger(log), signaling.WithCounters(counters), signaling.WithRegisterer(reg),
