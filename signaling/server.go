@@ -37,23 +37,23 @@ type Config struct {
 
 // Server is the HTTP + WebSocket front of the media server.
 type Server struct {
-	cfg      Config
-	auth     *Auth
-	center   *call.Center
-	api      *webrtc.API
+	cfg        Config
+	auth       *Auth
+	center     *call.Center
+	api        *webrtc.API
 	closeMedia func() error // releases the single media port (WebRTCConfig.UDPPort)
-	log      *slog.Logger
-	counters *media.Counters
-	metrics  *metrics
-	handlers map[string]handler
-	app      *fiber.App
-	static   fs.FS
-	store    call.Store
-	recDir   string
-	extra    map[string]http.Handler
-	loopback atomic.Bool
-	ready    atomic.Bool
-	draining atomic.Bool
+	log        *slog.Logger
+	counters   *media.Counters
+	metrics    *metrics
+	handlers   map[string]handler
+	app        *fiber.App
+	static     fs.FS
+	store      call.Store
+	recDir     string
+	extra      map[string]http.Handler
+	loopback   atomic.Bool
+	ready      atomic.Bool
+	draining   atomic.Bool
 
 	mu       sync.Mutex
 	sessions map[*session]struct{}
