@@ -313,18 +313,21 @@ func TestMixHoldsTheThreeLoudest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { r.Close() })
 	listener := newParty(t, "lis", red, 0)
 	quiet := []*party{newPartyAt(t, "q1", green, 1100, 2500), newPartyAt(t, "q2", blue, 1300, 3000)}
+	loud := map[float64]float64{500: 8000, 700: 7000, 900: 6000}
+	var louder []*party
+	for hz, amp := range loud {
+		louder = append(louder, newPartyAt(t, fmt.Sprintf("l%.0f", hz), green, hz, amp))
+	}
+	t.Cleanup(func() { r.Close() }) // after the parties, so that it runs before their receivers are freed
 	for _, p := range append([]*party{listener}, quiet...) {
 		if err := r.Join(p); err != nil {
 			t.Fatal(err)
 		}
 	}
 	eventually(t, "the listener hears the first quiet talker", 10*time.Second, func() bool { return listener.audio.power(1100) > 1e5 }, nil)
-	loud := map[float64]float64{500: 8000, 700: 7000, 900: 6000}
-	for hz, amp := range loud {
-		p := newPartyAt(t, fmt.Sprintf("l%.0f", hz), green, hz, amp)
+	for _, p := range louder {
 		if err := r.Join(p); err != nil {
 			t.Fatal(err)
 		}
