@@ -160,4 +160,5 @@ type mixOut struct {
 	level    int64   // smoothed mean square of its voice, to rank talkers (audio clock only)
 	pcm      []int16 // this tick's frame while it is a candidate for the mix
 	speaking bool    // in the mix this tick
+	paused   bool    // its own mix-minus is silent and one silent frame has been sent
 }

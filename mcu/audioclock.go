@@ -139,6 +139,18 @@ func (r *Room) audioClock() {
 			}
 			var pkt []byte
 			if v.speaking {
+				// The only voice in the mix hears digital silence. After one encoded frame of it
+				// (so the decoder fades out cleanly) it is sent nothing until there is something
+				// to hear, as Opus DTX does: the timestamp jump tells the receiver it was a pause,
+				// not loss. With one person talking, a tick then encodes once.
+				if allZero(mixMinus) {
+					if v.paused {
+						return
+					}
+					v.paused = true
+				} else {
+					v.paused = false
+				}
 				var err error
 				if v.buf, err = v.enc.Encode(mixMinus, v.buf[:0]); err != nil {
 					return
@@ -146,6 +158,7 @@ func (r *Room) audioClock() {
 				r.audio.encodes.Add(1)
 				pkt = v.buf
 			} else {
+				v.paused = false
 				if !sharedReady {
 					var err error
 					if sharedBuf, err = shared.Encode(mixMinus, sharedBuf[:0]); err != nil {
@@ -182,6 +195,16 @@ func pickVoices(cands []*voice) []*voice {
 	}
 	slices.SortStableFunc(cands, func(a, b *voice) int { return cmp.Compare(rank(b), rank(a)) })
 	return cands[:maxMixed]
+}
+
+// allZero reports whether a frame is digital silence.
+func allZero(pcm []int16) bool {
+	for _, s := range pcm {
+		if s != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // energy is a frame's sum of squares.

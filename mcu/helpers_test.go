@@ -362,6 +362,13 @@ func (a *audioRecv) WriteRTP(h *rtp.Header, payload []byte) error {
 	return nil
 }
 
+// packets is how many packets have arrived.
+func (a *audioRecv) packets() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.n
+}
+
 // power is the Goertzel power of hz in the last 400 ms heard, normalised to the window length.
 func (a *audioRecv) power(hz float64) float64 {
 	a.mu.Lock()

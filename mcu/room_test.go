@@ -276,8 +276,9 @@ func TestCompositeFollowsTarget(t *testing.T) {
 	sees(t, x.zoe, compose.LayoutEqual, -1, 1, green) // still a picture for everyone
 }
 
-// With one person talking, the listeners who are silent share one encoding of the whole mix: a
-// room encodes about twice per tick however many listen, and everyone still hears the talker.
+// With one person talking, the listeners who are silent share one encoding of the whole mix and the
+// talker, who would hear only silence, is sent nothing after a first silent frame (as Opus DTX
+// does): a room encodes once per tick however many listen, and everyone still hears the talker.
 func TestSilentListenersShareOneEncoding(t *testing.T) {
 	r, err := New("c2", nil, WithConfig(Config{Width: testW, Height: testH, FPS: 15}))
 	if err != nil {
@@ -293,15 +294,21 @@ func TestSilentListenersShareOneEncoding(t *testing.T) {
 	for _, p := range []*party{quiet1, quiet2} {
 		eventually(t, string(p.id)+" hears the talker", 10*time.Second, func() bool { return p.audio.power(440) > 1e5 }, nil)
 	}
-	s := r.Stats()
-	if s.AudioMixes < 20 {
-		t.Fatalf("only %d mixing ticks", s.AudioMixes)
+	before, talkerPkts, heardPkts := r.Stats(), talker.audio.packets(), quiet1.audio.packets()
+	eventually(t, "a second of mixing", 10*time.Second, func() bool { return r.Stats().AudioMixes >= before.AudioMixes+50 }, nil)
+	after := r.Stats()
+	ticks := float64(after.AudioMixes - before.AudioMixes)
+	if per := float64(after.AudioEncodes-before.AudioEncodes) / ticks; per > 1.1 {
+		t.Errorf("%.2f encodes per tick with one talker and two silent listeners, want 1", per)
 	}
-	if per := float64(s.AudioEncodes) / float64(s.AudioMixes); per > 2.2 {
-		t.Errorf("%.2f encodes per tick with one talker and three listeners, want about 2", per)
+	if shared := float64(after.AudioShared-before.AudioShared) / ticks; shared < 1.9 {
+		t.Errorf("%.2f shared packets per tick: the two silent listeners did not share", shared)
 	}
-	if s.AudioShared < s.AudioMixes {
-		t.Errorf("%d shared packets over %d ticks: the silent listeners did not share", s.AudioShared, s.AudioMixes)
+	if n := talker.audio.packets() - talkerPkts; n > 1 {
+		t.Errorf("the lone talker was sent %d packets of silence over %.0f ticks, want none", n, ticks)
+	}
+	if n := quiet1.audio.packets() - heardPkts; n < 40 {
+		t.Errorf("a listener got %d packets over %.0f ticks", n, ticks)
 	}
 }
 
