@@ -13,14 +13,19 @@ import (
 	"github.com/contactcenter/vcc/cmd/app"
 )
 
-// waitCount waits until counter has grown by n (media is event-driven: poll it briefly).
-func waitCount(t *testing.T, ctx context.Context, what string, counter *atomic.Int64, n int64) {
+// waitCount waits until counter has grown by n (media is event-driven: poll it briefly). A diag
+// function adds what it returns to the failure message.
+func waitCount(t *testing.T, ctx context.Context, what string, counter *atomic.Int64, n int64, diag ...func() string) {
 	t.Helper()
 	start := counter.Load()
 	for counter.Load() < start+n {
 		select {
 		case <-ctx.Done():
-			t.Fatalf("%s: got %d more, want %d", what, counter.Load()-start, n)
+			more := ""
+			for _, d := range diag {
+				more += " (" + d() + ")"
+			}
+			t.Fatalf("%s: got %d more, want %d%s", what, counter.Load()-start, n, more)
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
@@ -81,7 +86,7 @@ func TestCallModelEndToEnd(t *testing.T) {
 	cust := newParty(t, ctx, srv, "role=customer&name=Wanda", 0)
 
 	id := connectCall(t, ctx, cust.c, a.c)
-	waitCount(t, ctx, "customer hears agent A", cust.heardFrom(a), 20)
+	waitHeard(t, ctx, "customer hears agent A", cust, a, 20)
 	for _, x := range []*party{b, cAgent} { // B first: B is then the longest idle (R8)
 		if err := x.c.Request(ctx, "agent_state", map[string]string{"state": "available"}); err != nil {
 			t.Fatal(err)
@@ -107,7 +112,7 @@ func TestCallModelEndToEnd(t *testing.T) {
 	}
 	waitState(t, ctx, a.c, "consult connected", func(st map[string]any) bool { return partyAs(st, "agent2") == "conferenced_agent" })
 	waitCount(t, ctx, "held customer hears music on hold", &cust.other, 25)
-	waitCount(t, ctx, "A hears helper B", a.heardFrom(b), 10)
+	waitHeard(t, ctx, "A hears helper B", a, b, 10)
 
 	// Conference: everyone talks; hold is refused (R16).
 	if err := a.c.Request(ctx, "conference", struct{}{}); err != nil {

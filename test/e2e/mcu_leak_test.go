@@ -53,7 +53,7 @@ func TestMCUCallLeavesNoGoroutines(t *testing.T) {
 			t.Fatal(err)
 		}
 		waitPictures(t, mctx, cust, 10)
-		waitCount(t, mctx, "customer hears the helper", cust.heardFrom(b), 10)
+		waitHeard(t, mctx, "customer hears the helper", cust, b, 10)
 		if err := a.c.Request(mctx, "end_call", struct{}{}); err != nil {
 			t.Fatal(err)
 		}

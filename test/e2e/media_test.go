@@ -2,7 +2,9 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"math"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -70,6 +72,24 @@ func newParty(t *testing.T, ctx context.Context, srv *app.Server, query string, 
 
 // heardFrom is the counter of packets in which q's voice reached p.
 func (p *party) heardFrom(q *party) *atomic.Int64 { return &p.heard[q.voice] }
+
+// hearing describes everything p has heard so far, for a failure message: packets per voice and of
+// sound that is nobody's voice (music).
+func (p *party) hearing() string {
+	var b strings.Builder
+	for i := range p.heard {
+		fmt.Fprintf(&b, "voice %d: %d, ", i, p.heard[i].Load())
+	}
+	fmt.Fprintf(&b, "other sound: %d", p.other.Load())
+	return b.String()
+}
+
+// waitHeard waits until listener has heard n more packets of speaker's voice; a failure says what
+// the listener heard instead.
+func waitHeard(t *testing.T, ctx context.Context, what string, listener, speaker *party, n int64) {
+	t.Helper()
+	waitCount(t, ctx, what, listener.heardFrom(speaker), n, func() string { return "heard so far: " + listener.hearing() })
+}
 
 // sendMedia sends 160x120 VP8 at 10 fps and, when voice is not nil, 20 ms Opus packets until ctx
 // ends.

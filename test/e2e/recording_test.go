@@ -138,7 +138,7 @@ func TestRecordingMCUAndSFU(t *testing.T) { // R26
 		// About 2 s of media into the recording, counted in what the agent receives: 100 packets
 		// (20 ms each) of the customer's voice and 20 pictures (the composite's frame rate is not the
 		// senders', so pictures alone do not say how much audio went by).
-		waitCount(t, ctx, "agent hears the customer while recording", agent.heardFrom(cust), 100)
+		waitHeard(t, ctx, "agent hears the customer while recording", agent, cust, 100)
 		waitPictures(t, ctx, agent, 20)
 		if err := agent.c.Request(ctx, "hangup", struct{}{}); err != nil {
 			t.Fatal(err)

@@ -77,7 +77,7 @@ func TestSIPBlindTransferToNumber(t *testing.T) { // R17
 	waitState(t, ctx, cust.c, "joined with the number", func(st map[string]any) bool {
 		return st["state"] == "connected" && partyAs(st, "tel:5550123") == "participant" && partyAs(st, "agent1") == ""
 	})
-	waitCount(t, ctx, "customer hears their voice echoed by the number", cust.heardFrom(cust), 25)
+	waitHeard(t, ctx, "customer hears their voice echoed by the number", cust, cust, 25)
 	if err := cust.c.Request(ctx, "hangup", struct{}{}); err != nil {
 		t.Fatal(err)
 	}

@@ -233,18 +233,18 @@ func TestSIPConsultExternalNumber(t *testing.T) { // R8 R9 R13
 	cust := newParty(t, ctx, srv, "role=customer&name=Wanda", 0)
 	agent := newParty(t, ctx, srv, "user=agent1", 1)
 	connectCall(t, ctx, cust.c, agent.c)
-	waitCount(t, ctx, "agent hears the customer", agent.heardFrom(cust), 10)
+	waitHeard(t, ctx, "agent hears the customer", agent, cust, 10)
 
 	if err := agent.c.Request(ctx, "consult", map[string]string{"kind": "number", "target": "5550100"}); err != nil {
 		t.Fatal(err)
 	}
 	waitState(t, ctx, agent.c, "the number answers", func(st map[string]any) bool { return partyAs(st, "tel:5550100") == "participant" })
-	waitCount(t, ctx, "agent hears its voice echoed by the phone", agent.heardFrom(agent), 25)
+	waitHeard(t, ctx, "agent hears its voice echoed by the phone", agent, agent, 25)
 	waitCount(t, ctx, "held customer hears music", &cust.other, 10)
 	// R9, R15: the consult is private. The held customer is not heard by the helper (the echo
 	// would bring it back to the agent) and does not hear the agent (directly or echoed).
 	heardCust, custHeard := agent.heardFrom(cust).Load(), cust.heardFrom(agent).Load()
-	waitCount(t, ctx, "agent goes on hearing its echo", agent.heardFrom(agent), 25)
+	waitHeard(t, ctx, "agent goes on hearing its echo", agent, agent, 25)
 	if n, m := agent.heardFrom(cust).Load()-heardCust, cust.heardFrom(agent).Load()-custHeard; n > 0 || m > 0 {
 		t.Fatalf("during the consult the agent heard the held customer in %d packets, the customer the agent in %d", n, m)
 	}
@@ -261,11 +261,11 @@ func TestSIPConsultExternalNumber(t *testing.T) { // R8 R9 R13
 	waitState(t, ctx, cust.c, "customer in the conference", func(st map[string]any) bool {
 		return st["conference"] == true && partyAs(st, "tel:5550100") == "participant"
 	})
-	waitCount(t, ctx, "customer hears its voice back through the phone", cust.heardFrom(cust), 25)
-	waitCount(t, ctx, "agent hears its voice back through the phone", agent.heardFrom(agent), 25)
+	waitHeard(t, ctx, "customer hears its voice back through the phone", cust, cust, 25)
+	waitHeard(t, ctx, "agent hears its voice back through the phone", agent, agent, 25)
 	// Off hold: the customer hears the conference, no longer the music.
 	music := cust.other.Load()
-	waitCount(t, ctx, "customer keeps hearing the conference", cust.heardFrom(cust), 25)
+	waitHeard(t, ctx, "customer keeps hearing the conference", cust, cust, 25)
 	if n := cust.other.Load() - music; n > 2 {
 		t.Fatalf("the customer still heard %d packets of music in the conference", n)
 	}
@@ -312,7 +312,7 @@ func TestSIPCancelWhileRinging(t *testing.T) { // R9 R18
 	soon, cancelSoon := context.WithTimeout(ctx, 5*time.Second)
 	defer cancelSoon()
 	number.wait(t, soon, "the number gets CANCEL")
-	waitCount(t, ctx, "agent hears the customer again", agent.heardFrom(cust), 10)
+	waitHeard(t, ctx, "agent hears the customer again", agent, cust, 10)
 }
 
 // A phone holds and resumes by re-INVITE (sendonly, then sendrecv); the gateway answers recvonly,

@@ -44,7 +44,7 @@ func TestSupervisorMonitorsUnseenByCustomer(t *testing.T) {
 		s, _ := st["supervisors"].([]any)
 		return len(s) == 1
 	})
-	waitCount(t, ctx, "supervisor hears the call", sup.heardFrom(cust), 20)
+	waitHeard(t, ctx, "supervisor hears the call", sup, cust, 20)
 
 	// Barge in: announced to the agent, and the customer now hears the supervisor, still without
 	// being told who it is.
@@ -55,7 +55,7 @@ func TestSupervisorMonitorsUnseenByCustomer(t *testing.T) {
 		s, _ := st["supervisors"].([]any)
 		return len(s) == 1 && s[0].(map[string]any)["barge"] == true
 	})
-	waitCount(t, ctx, "customer hears the barging supervisor", cust.heardFrom(sup), 10)
+	waitHeard(t, ctx, "customer hears the barging supervisor", cust, sup, 10)
 	if err := cust.c.Request(ctx, "media_state", map[string]bool{"audio": true, "video": true}); err != nil {
 		t.Fatal(err)
 	}

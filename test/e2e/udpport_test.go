@@ -18,8 +18,8 @@ func TestSingleMediaPort(t *testing.T) {
 	cust := newParty(t, ctx, srv, "role=customer&name=Una", 0)
 	agent := newParty(t, ctx, srv, "user=agent1", 1)
 	connectCall(t, ctx, cust.c, agent.c)
-	waitCount(t, ctx, "agent hears the customer", agent.heardFrom(cust), 25)
-	waitCount(t, ctx, "customer hears the agent", cust.heardFrom(agent), 25)
+	waitHeard(t, ctx, "agent hears the customer", agent, cust, 25)
+	waitHeard(t, ctx, "customer hears the agent", cust, agent, 25)
 	waitPictures(t, ctx, agent, 5)
 	waitPictures(t, ctx, cust, 5)
 	for name, p := range map[string]*party{"customer": cust, "agent": agent} {
