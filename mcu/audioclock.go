@@ -89,13 +89,12 @@ func (r *Room) audioClock() {
 		for _, v := range vs.list {
 			v.pcm = nil
 			if v.in == nil {
-				v.speaking = false
 				continue
 			}
 			// Held parties are drained too, so that on resume they are heard now, not 200 ms ago.
 			pcm := v.in.pull()
 			if pcm == nil || !v.heard {
-				v.speaking, v.level = false, v.level-v.level/8
+				v.level -= v.level / 8
 				continue
 			}
 			e := energy(pcm) / int64(len(pcm))
@@ -127,6 +126,7 @@ func (r *Room) audioClock() {
 			continue
 		}
 		r.audio.mixes.Add(1)
+		alone := len(mixed) == 1
 		sharedReady := false
 		r.mixer.Mix(func(id string, mixMinus []int16) {
 			v := vs.byID[id]
@@ -139,11 +139,11 @@ func (r *Room) audioClock() {
 			}
 			var pkt []byte
 			if v.speaking {
-				// The only voice in the mix hears digital silence. After one encoded frame of it
-				// (so the decoder fades out cleanly) it is sent nothing until there is something
-				// to hear, as Opus DTX does: the timestamp jump tells the receiver it was a pause,
-				// not loss. With one person talking, a tick then encodes once.
-				if allZero(mixMinus) {
+				// The only voice in the mix hears digital silence (the sum minus itself). After one
+				// encoded frame of it (so the decoder fades out cleanly) it is sent nothing until
+				// there is something to hear, as Opus DTX does: the timestamp jump tells the
+				// receiver it was a pause, not loss. With one person talking, a tick encodes once.
+				if alone {
 					if v.paused {
 						return
 					}
@@ -195,16 +195,6 @@ func pickVoices(cands []*voice) []*voice {
 	}
 	slices.SortStableFunc(cands, func(a, b *voice) int { return cmp.Compare(rank(b), rank(a)) })
 	return cands[:maxMixed]
-}
-
-// allZero reports whether a frame is digital silence.
-func allZero(pcm []int16) bool {
-	for _, s := range pcm {
-		if s != 0 {
-			return false
-		}
-	}
-	return true
 }
 
 // energy is a frame's sum of squares.

@@ -39,10 +39,8 @@ type composite struct {
 
 	// What the canvas shows now, per tile, so that a frame redraws only the tiles that changed.
 	drawn      []compose.Tile
-	drawnSeq   []uint64
-	drawnSize  [][2]int
-	redraw     []bool
-	full       bool // the canvas must be drawn whole (new, or the tiles were rebound)
+	redraw     []bool // per tile: draw it again (its input has a new picture, or it changed)
+	full       bool   // the canvas must be drawn whole (new, or the tiles were rebound)
 	tilesDrawn uint64
 
 	encoded []byte
@@ -86,8 +84,6 @@ func newComposite(id string, pic call.Picture, cfg Config, comp *compose.Composi
 	c.plates = make([]*frame.I420, len(pic.Tiles))
 	c.seen = make([]uint64, len(pic.Tiles))
 	c.drawn = make([]compose.Tile, len(pic.Tiles))
-	c.drawnSeq = make([]uint64, len(pic.Tiles))
-	c.drawnSize = make([][2]int, len(pic.Tiles))
 	c.redraw = make([]bool, len(pic.Tiles))
 	c.full = true
 	return c, nil
@@ -129,7 +125,7 @@ func (c *composite) frame(now time.Time, start time.Time, speaker string) error 
 	for i, in := range c.srcs {
 		if in != nil {
 			if n := in.seq.Load(); n != c.seen[i] {
-				c.seen[i], changed = n, true
+				c.seen[i], changed, c.redraw[i] = n, true, true
 			}
 		}
 	}
@@ -187,18 +183,15 @@ func (c *composite) compose() error {
 	for i := range c.tiles {
 		t := c.pic.Tiles[i]
 		c.tiles[i] = compose.Tile{Rect: c.rects[i], Plate: c.plates[i], Speaking: !t.Screen && string(t.Party) == c.speaker && c.speaker != ""}
-		var seq uint64
 		if in := c.srcs[i]; in != nil {
 			in.mu.Lock()
-			seq = in.seq.Load()
 			c.tiles[i].Src = in.picture()
 		}
-		nt, size := c.tiles[i], [2]int{}
-		if nt.Src != nil {
-			size = [2]int{nt.Src.Width, nt.Src.Height}
+		// A new picture was flagged by frame(); a new plate, border or source is seen here.
+		if c.full || c.tiles[i] != c.drawn[i] {
+			c.redraw[i] = true
 		}
-		c.redraw[i] = c.full || nt != c.drawn[i] || (nt.Src != nil && (seq != c.drawnSeq[i] || size != c.drawnSize[i]))
-		c.drawn[i], c.drawnSeq[i], c.drawnSize[i] = nt, seq, size
+		c.drawn[i] = c.tiles[i]
 		if c.redraw[i] {
 			c.tilesDrawn++
 		}
@@ -219,6 +212,7 @@ func (c *composite) compose() error {
 		return fmt.Errorf("compose: %w", err)
 	}
 	c.full = false
+	clear(c.redraw)
 	return nil
 }
 

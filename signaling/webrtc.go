@@ -88,29 +88,38 @@ func newAPI(cfg WebRTCConfig, log *slog.Logger) (*webrtc.API, func() error, erro
 	}
 	closeMux := func() error { return nil }
 	if cfg.UDPPort != 0 {
-		if cfg.UDPPort < 0 || cfg.UDPPort > 65535 {
-			return nil, nil, fmt.Errorf("signaling: udp port %d", cfg.UDPPort)
-		}
-		opts := []ice.UDPMuxFromPortOption{
-			ice.UDPMuxFromPortWithLogger(lf.NewLogger("ice")),
-			ice.UDPMuxFromPortWithNetworks(ice.NetworkTypeUDP4, ice.NetworkTypeUDP6),
-			// One socket takes what a port per party would spread over hundreds of receive
-			// buffers: at the default 208 KiB a busy core's scheduling hiccup overflows it (100
-			// calls lost 11-14 % of packets in cmd/loadtest). The kernel caps this at
-			// net.core.rmem_max / wmem_max (docs/BENCHMARKS.md).
-			ice.UDPMuxFromPortWithReadBufferSize(muxBufferSize),
-			ice.UDPMuxFromPortWithWriteBufferSize(muxBufferSize),
-		}
-		if cfg.LoopbackOnly {
-			opts = append(opts, ice.UDPMuxFromPortWithLoopback(), ice.UDPMuxFromPortWithIPFilter(filter))
-		}
-		mux, err := ice.NewMultiUDPMuxFromPort(cfg.UDPPort, opts...)
+		mux, err := newMediaPort(cfg, lf, filter)
 		if err != nil {
-			return nil, nil, fmt.Errorf("signaling: udp port %d: %w", cfg.UDPPort, err)
+			return nil, nil, err
 		}
 		se.SetICEUDPMux(mux)
 		closeMux = mux.Close
 	}
 	api := webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se))
 	return api, closeMux, nil
+}
+
+// newMediaPort opens the single UDP port that carries every browser's media (WebRTCConfig.UDPPort).
+func newMediaPort(cfg WebRTCConfig, lf pionLogs, filter func(net.IP) bool) (*ice.MultiUDPMuxDefault, error) {
+	if cfg.UDPPort < 0 || cfg.UDPPort > 65535 {
+		return nil, fmt.Errorf("signaling: udp port %d", cfg.UDPPort)
+	}
+	opts := []ice.UDPMuxFromPortOption{
+		ice.UDPMuxFromPortWithLogger(lf.NewLogger("ice")),
+		ice.UDPMuxFromPortWithNetworks(ice.NetworkTypeUDP4, ice.NetworkTypeUDP6),
+		// One socket takes what a port per party would spread over hundreds of receive buffers:
+		// at the default 208 KiB a busy core's scheduling hiccup overflows it (100 calls lost
+		// 11-14 % of packets in cmd/loadtest). The kernel caps this at net.core.rmem_max /
+		// wmem_max (docs/BENCHMARKS.md).
+		ice.UDPMuxFromPortWithReadBufferSize(muxBufferSize),
+		ice.UDPMuxFromPortWithWriteBufferSize(muxBufferSize),
+	}
+	if cfg.LoopbackOnly {
+		opts = append(opts, ice.UDPMuxFromPortWithLoopback(), ice.UDPMuxFromPortWithIPFilter(filter))
+	}
+	mux, err := ice.NewMultiUDPMuxFromPort(cfg.UDPPort, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("signaling: udp port %d: %w", cfg.UDPPort, err)
+	}
+	return mux, nil
 }
