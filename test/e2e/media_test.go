@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 
@@ -190,12 +191,19 @@ func (p *party) readVideo(tr *webrtc.TrackRemote) {
 	}
 	defer dec.Close()
 	f := &frame.I420{}
+	var asked time.Time
 	for {
 		pkt, _, err := tr.ReadRTP()
 		if err != nil {
 			return
 		}
 		res, _ := dep.Push(&pkt.Header, pkt.Payload)
+		// Like a browser, ask for a keyframe while there is none to start from (the stream's
+		// first one may have gone out before this track was negotiated), at most twice a second.
+		if res.NeedKeyframe && time.Since(asked) > 500*time.Millisecond {
+			asked = time.Now()
+			_ = p.c.PC().WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: uint32(tr.SSRC())}})
+		}
 		if res.Frame == nil {
 			continue
 		}
