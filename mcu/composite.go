@@ -13,6 +13,11 @@ import (
 	"github.com/contactcenter/vcc/media/vp8"
 )
 
+// refineFrames is how long a macroblock stays active after it last changed: CBR rate control codes a
+// new picture coarsely at first and sharpens it over the following frames, which an inactive
+// macroblock would never get. Half a second at 30 fps.
+const refineFrames = 15
+
 // keyGap rate-limits keyframes forced by viewers: every PLI answered at once would let one lossy
 // viewer turn the shared stream into keyframes only, degrading it for everyone.
 const keyGap = 500 * time.Millisecond
@@ -42,6 +47,16 @@ type composite struct {
 	redraw     []bool // per tile: draw it again (its input has a new picture, or it changed)
 	full       bool   // the canvas must be drawn whole (new, or the tiles were rebound)
 	tilesDrawn uint64
+
+	// The encoder's active map: the macroblocks that changed in the last refineFrames frames.
+	// The rest of the canvas (background, letterbox bars, still tiles) is coded as unchanged
+	// without a search, which saves a third of the encoding in a three-party picture.
+	placed    []compose.Rect // per tile: where its picture was drawn
+	active    []byte         // per macroblock, row by row: the map given to libvpx
+	still     []uint8        // per macroblock: frames encoded since it last changed (saturating)
+	mbCols    int
+	activeMBs uint64 // macroblocks coded as active, summed over frames (Stats.ActiveMacroblocks)
+	codeAll   bool   // every macroblock active: what the map saves is measured against it
 
 	encoded []byte
 	hdr     rtp.Header
@@ -85,6 +100,9 @@ func newComposite(id string, pic call.Picture, cfg Config, comp *compose.Composi
 	c.seen = make([]uint64, len(pic.Tiles))
 	c.drawn = make([]compose.Tile, len(pic.Tiles))
 	c.redraw = make([]bool, len(pic.Tiles))
+	c.placed = make([]compose.Rect, len(pic.Tiles))
+	cols, rows := enc.MacroblockGrid()
+	c.mbCols, c.active, c.still = cols, make([]byte, cols*rows), make([]uint8, cols*rows)
 	c.full = true
 	return c, nil
 }
@@ -140,6 +158,9 @@ func (c *composite) frame(now time.Time, start time.Time, speaker string) error 
 	if err := c.compose(); err != nil {
 		return err
 	}
+	if err := c.enc.SetActiveMap(c.active); err != nil {
+		return err
+	}
 	var isKey bool
 	var err error
 	c.encoded, isKey, err = c.enc.Encode(c.canvas, key || !c.sentKey, c.encoded[:0])
@@ -151,7 +172,9 @@ func (c *composite) frame(now time.Time, start time.Time, speaker string) error 
 		return nil
 	}
 	if isKey {
+		// A keyframe codes everything at the keyframe's coarser quality: let it all be refined.
 		c.sentKey, c.lastKey = true, now
+		clear(c.still)
 	}
 	c.hdr.Timestamp = uint32(int64(now.Sub(start)) * 9 / 100000) // 90 kHz
 	payloads := c.pkt.Packetize(c.encoded)
@@ -192,6 +215,12 @@ func (c *composite) compose() error {
 			c.redraw[i] = true
 		}
 		c.drawn[i] = c.tiles[i]
+		// Read while the input's lock holds its picture still. A picture whose placement moved
+		// (the source changed aspect) is drawn over a cleared tile, bars included.
+		if p := compose.Placement(&c.tiles[i]); p != c.placed[i] {
+			c.placed[i], c.redraw[i] = p, true
+			c.touch(c.tiles[i].Rect)
+		}
 		if c.redraw[i] {
 			c.tilesDrawn++
 		}
@@ -211,9 +240,38 @@ func (c *composite) compose() error {
 		c.full = true
 		return fmt.Errorf("compose: %w", err)
 	}
+	if c.full {
+		clear(c.still)
+	} else {
+		for i, r := range c.redraw {
+			if r {
+				c.touch(c.placed[i])
+			}
+		}
+	}
 	c.full = false
 	clear(c.redraw)
+	for i, n := range c.still {
+		c.active[i] = 0
+		if n < refineFrames || c.codeAll {
+			c.active[i] = 1
+			c.activeMBs++
+			c.still[i] = n + 1
+		}
+	}
 	return nil
+}
+
+// touch marks the macroblocks under r as changed in this frame.
+func (c *composite) touch(r compose.Rect) {
+	if r.Empty() {
+		return
+	}
+	x0, x1 := max(r.X/16, 0), min((r.X+r.W+15)/16, c.mbCols)
+	rows := len(c.still) / c.mbCols
+	for y := max(r.Y/16, 0); y < min((r.Y+r.H+15)/16, rows); y++ {
+		clear(c.still[y*c.mbCols+x0 : y*c.mbCols+x1])
+	}
 }
 
 func (c *composite) close() { _ = c.enc.Close() }

@@ -117,6 +117,9 @@ type Stats struct {
 	EncodeErrors  uint64
 	DroppedInputs uint64 // packets dropped by decoders that fell behind
 	TilesDrawn    uint64 // tiles scaled into composites (a still tile is drawn once, not every frame)
+	// ActiveMacroblocks counts the 16x16 blocks the encoders were told may have changed, summed
+	// over frames; the others (background, bars, still tiles) were coded as unchanged unsearched.
+	ActiveMacroblocks uint64
 
 	AudioTicks   uint64 // 20 ms ticks
 	AudioMixes   uint64 // ticks in which someone spoke
@@ -345,9 +348,10 @@ func (r *Room) wake() {
 
 func (r *Room) videoFrame(now time.Time) {
 	for _, c := range r.comps {
-		before, drawn := c.frames, c.tilesDrawn
+		before, drawn, active := c.frames, c.tilesDrawn, c.activeMBs
 		err := c.frame(now, r.start, r.activeSpeaker())
 		r.stats.TilesDrawn += c.tilesDrawn - drawn
+		r.stats.ActiveMacroblocks += c.activeMBs - active
 		if err != nil {
 			r.stats.EncodeErrors++
 			if r.stats.EncodeErrors == 1 || r.stats.EncodeErrors%1000 == 0 {
@@ -382,6 +386,9 @@ func (r *Room) noteLatency(c *composite) {
 
 // drop detaches everything m receives and stops decoding what it sends.
 func (r *Room) drop(m *member) {
+	// What the member's voice and mix did, for when someone was not heard.
+	r.log.Info("mcu member left", "party", m.ep.ID(), "voice", m.voice.summary(), "mix sent", m.mix.sent.Load(),
+		"attached", len(m.attached))
 	m.ep.OnSourcesChanged(nil)
 	for src := range m.attached {
 		m.ep.Detach(src)

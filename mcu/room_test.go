@@ -416,3 +416,35 @@ func TestReorderedPacketsAreNotLoss(t *testing.T) {
 		t.Errorf("reordering cost %d keyframe requests", n)
 	}
 }
+
+// The encoder searches only what changed: the cameras' placements, not the background, the
+// letterbox bars or a still name plate; and a tile that changes is coded at once.
+func TestEncoderSearchesOnlyChangedTiles(t *testing.T) {
+	x := newThree(t)
+	sees(t, x.zoe, compose.LayoutEqual, -1, 0, red)
+	grid := float64(((testW + 15) / 16) * ((testH + 15) / 16))
+	// activeShare waits for settle frames (the canvas' first draw and its refinement to pass),
+	// then returns the share of macroblocks active per frame over the next 20.
+	activeShare := func(settle uint64) float64 {
+		t.Helper()
+		s0 := x.room.Stats()
+		eventually(t, "frames", 20*time.Second, func() bool { return x.room.Stats().Frames >= s0.Frames+settle }, nil)
+		s1 := x.room.Stats()
+		eventually(t, "20 more frames", 10*time.Second, func() bool { return x.room.Stats().Frames >= s1.Frames+20 }, nil)
+		s2 := x.room.Stats()
+		return float64(s2.ActiveMacroblocks-s1.ActiveMacroblocks) / float64(s2.Frames-s1.Frames) / grid
+	}
+	three := activeShare(refineFrames + 2)
+	// Three 4:3 cameras letterboxed in 16:9 tiles cover about half the canvas.
+	if three > 0.7 || three < 0.3 {
+		t.Errorf("three cameras: %.2f of the canvas searched per frame, want about half", three)
+	}
+	x.ann.cam().set(func(s *synth) { s.col = colour{230, 220, 40} })
+	sees(t, x.zoe, compose.LayoutEqual, -1, 0, colour{230, 220, 40})
+	annVideoOff(t, x)
+	two := activeShare(refineFrames + 2)
+	if two > three*0.8 {
+		t.Errorf("two cameras and a plate: %.2f of the canvas searched per frame, three cameras %.2f; the still plate should not be", two, three)
+	}
+	t.Logf("searched per frame: %.2f with three cameras, %.2f with two and a plate", three, two)
+}

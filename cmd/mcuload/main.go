@@ -107,12 +107,15 @@ func run(c config) error {
 		pprof.StopCPUProfile()
 	}
 
-	var frames uint64
+	var frames, active, encodes, ticks uint64
 	var lat [64]uint64
 	var pkts, bytes uint64
 	for i, r := range rooms {
 		s := r.mcu.Stats()
 		frames += s.Frames - before[i].Frames
+		active += s.ActiveMacroblocks - before[i].ActiveMacroblocks
+		encodes += s.AudioEncodes - before[i].AudioEncodes
+		ticks += s.AudioTicks - before[i].AudioTicks
 		for j := range lat {
 			lat[j] += s.Latency[j] - before[i].Latency[j]
 		}
@@ -138,6 +141,13 @@ func run(c config) error {
 		100*cpu/wall, 100*cpu/wall/float64(c.rooms), wall*float64(c.rooms)/max(cpu, 1e-9))
 	fmt.Printf("composite frames: %.1f per second per room; viewers received %.0f packets/s, %.2f Mbit/s in all\n",
 		float64(frames)/wall/float64(c.rooms), float64(pkts)/wall, float64(bytes)*8/wall/1e6)
+	fmt.Printf("audio: %.0f ticks and %.0f Opus encodes per second per room\n",
+		float64(ticks)/wall/float64(c.rooms), float64(encodes)/wall/float64(c.rooms))
+	if frames > 0 {
+		grid := float64(((c.width + 15) / 16) * ((c.height + 15) / 16))
+		fmt.Printf("encoder searched %.0f%% of the macroblocks (the rest unchanged: background, bars, still tiles)\n",
+			100*float64(active)/float64(frames)/grid)
+	}
 	if n := total(lat[:]); n > 0 {
 		fmt.Printf("latency newest tile picture -> composite packets: p50 %d ms, p95 %d ms, p99 %d ms (%d frames)\n",
 			pct(lat[:], 0.50), pct(lat[:], 0.95), pct(lat[:], 0.99), n)

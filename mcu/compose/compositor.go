@@ -95,13 +95,8 @@ func (c *Compositor) draw(dst *frame.I420, t *Tile, clear bool) {
 	if !c.usable(t.Rect) {
 		return
 	}
-	drawn := t.Rect
-	switch {
-	case t.Src.Valid():
-		drawn = letterbox(t.Rect, t.Src.Width, t.Src.Height)
-	case t.Plate.Valid():
-		drawn = letterbox(t.Rect, t.Plate.Width, t.Plate.Height)
-	default:
+	drawn := Placement(t)
+	if !t.Src.Valid() && !t.Plate.Valid() {
 		fillRect(dst, t.Rect, c.empty[0], c.empty[1], c.empty[2])
 	}
 	if clear && drawn != t.Rect {
@@ -116,6 +111,19 @@ func (c *Compositor) draw(dst *frame.I420, t *Tile, clear bool) {
 	if t.Speaking {
 		c.border(dst, drawn)
 	}
+}
+
+// Placement returns where t's picture goes inside its rect: the source's (else the plate's)
+// aspect, letterboxed and centred; the whole rect when it has neither. The speaker border is
+// drawn inside it too, so a redrawn tile whose placement did not move changed nowhere else.
+func Placement(t *Tile) Rect {
+	switch {
+	case t.Src.Valid():
+		return letterbox(t.Rect, t.Src.Width, t.Src.Height)
+	case t.Plate.Valid():
+		return letterbox(t.Rect, t.Plate.Width, t.Plate.Height)
+	}
+	return t.Rect
 }
 
 // borderWidth is the speaker border's thickness in pixels (even, so it stays on chroma samples).

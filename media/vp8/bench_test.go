@@ -55,13 +55,30 @@ func (s *scene) next() *frame.I420 {
 }
 
 func BenchmarkEncode720p(b *testing.B) {
-	for _, cpu := range []int{-6, -8} {
-		b.Run(fmt.Sprintf("cpu%d", cpu), func(b *testing.B) {
-			enc, err := NewEncoder(Config{Width: 1280, Height: 720, FPS: 30, BitrateKbps: 1500, CPUUsed: cpu})
+	for _, c := range []struct {
+		cpu    int
+		active int // percent of the macroblock rows in the active map; 0: no map
+	}{{-6, 0}, {-8, 0}, {-6, 50}} {
+		name := fmt.Sprintf("cpu%d", c.cpu)
+		if c.active > 0 {
+			name += fmt.Sprintf("-active%d%%", c.active)
+		}
+		b.Run(name, func(b *testing.B) {
+			enc, err := NewEncoder(Config{Width: 1280, Height: 720, FPS: 30, BitrateKbps: 1500, CPUUsed: c.cpu})
 			if err != nil {
 				b.Fatal(err)
 			}
 			defer enc.Close()
+			if c.active > 0 {
+				cols, rows := enc.MacroblockGrid()
+				m := make([]byte, cols*rows)
+				for i := range m[:cols*(rows*c.active/100)] {
+					m[i] = 1
+				}
+				if err := enc.SetActiveMap(m); err != nil {
+					b.Fatal(err)
+				}
+			}
 			src := newScene(1280, 720)
 			frames := make([]*frame.I420, 30) // drawn up front: only the encode is timed
 			for i := range frames {

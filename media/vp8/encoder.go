@@ -137,6 +137,35 @@ func (e *Encoder) Encode(f *frame.I420, forceKeyframe bool, dst []byte) ([]byte,
 	return dst, key, nil
 }
 
+// MacroblockGrid returns the encoder's picture size in 16x16 macroblocks: the shape of an active map.
+func (e *Encoder) MacroblockGrid() (cols, rows int) {
+	return (e.cfg.Width + 15) / 16, (e.cfg.Height + 15) / 16
+}
+
+// SetActiveMap tells libvpx which macroblocks of the following frames may differ from the last
+// one: one byte per macroblock, row by row (MacroblockGrid), nonzero for active. An inactive
+// macroblock is coded as unchanged without any search, which is where a composite whose tiles
+// cover half the canvas spends half its encoding time. A nil map makes every macroblock active
+// again. libvpx copies the map, so the caller may reuse it. Keyframes code the whole picture
+// whatever the map says.
+func (e *Encoder) SetActiveMap(m []byte) error {
+	if e.c == nil {
+		return ErrClosed
+	}
+	cols, rows := e.MacroblockGrid()
+	var p *C.uchar
+	if m != nil {
+		if len(m) != cols*rows {
+			return fmt.Errorf("%w: active map of %d macroblocks, the picture has %dx%d", ErrConfig, len(m), cols, rows)
+		}
+		p = (*C.uchar)(unsafe.Pointer(&m[0]))
+	}
+	if rc := C.vcc_enc_set_active(e.c, p, C.int(rows), C.int(cols)); rc != C.VPX_CODEC_OK {
+		return fmt.Errorf("%w: active map: %s", ErrCodec, C.GoString(C.vcc_err_string(rc)))
+	}
+	return nil
+}
+
 // SetBitrate changes the CBR target. libvpx reconfigures only when the value changes: a
 // reconfiguration costs far more than an encode (the cost that rules out mediadevices' encoder).
 func (e *Encoder) SetBitrate(kbps int) error {

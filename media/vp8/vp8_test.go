@@ -365,3 +365,79 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// The active map is what lets the MCU skip the parts of its canvas that did not change: a
+// macroblock marked inactive must keep its old picture even when the input changed under it, and
+// a keyframe must still code everything (a new viewer starts from it).
+func TestActiveMapCodesOnlyActiveMacroblocks(t *testing.T) {
+	const w, h = 320, 240
+	enc := newEncoder(t, w, h)
+	dec, err := NewDecoder()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dec.Close()
+	if err := enc.SetActiveMap(make([]byte, 3)); !errors.Is(err, ErrConfig) {
+		t.Errorf("a map of the wrong size = %v", err)
+	}
+	out := &frame.I420{}
+	code := func(f *frame.I420, key bool) {
+		t.Helper()
+		data, _, err := enc.Encode(f, key, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := dec.Decode(data, out); !ok || err != nil {
+			t.Fatalf("decode: %v, %v", ok, err)
+		}
+	}
+	red, blue := solid(t, w, h, 200, 30, 30), solid(t, w, h, 30, 30, 200)
+	for range 10 {
+		code(red, false)
+	}
+	cols, rows := enc.MacroblockGrid()
+	if cols != 20 || rows != 15 {
+		t.Fatalf("grid %dx%d, want 20x15", cols, rows)
+	}
+	left := make([]byte, cols*rows) // the left half active
+	for i := range left {
+		if i%cols < cols/2 {
+			left[i] = 1
+		}
+	}
+	if err := enc.SetActiveMap(left); err != nil {
+		t.Fatal(err)
+	}
+	for range 10 {
+		code(blue, false)
+	}
+	at := func(x, y int, r, g, b uint8) {
+		t.Helper()
+		gr, gg, gb := out.At(x, y)
+		if diff(gr, r) > 12 || diff(gg, g) > 12 || diff(gb, b) > 12 {
+			t.Errorf("pixel (%d,%d) = %d,%d,%d, want about %d,%d,%d", x, y, gr, gg, gb, r, g, b)
+		}
+	}
+	at(40, 120, 30, 30, 200)  // active: follows the input
+	at(280, 120, 200, 30, 30) // inactive: keeps the old picture
+	clear(left)               // nothing active, yet a keyframe codes it all
+	if err := enc.SetActiveMap(left); err != nil {
+		t.Fatal(err)
+	}
+	code(blue, true)
+	at(280, 120, 30, 30, 200)
+	code(red, false) // and after it, the all-inactive map holds the picture still
+	at(40, 120, 30, 30, 200)
+	if err := enc.SetActiveMap(nil); err != nil {
+		t.Fatal(err)
+	}
+	for range 10 {
+		code(red, false)
+	}
+	at(40, 120, 200, 30, 30)
+	at(280, 120, 200, 30, 30)
+	enc.Close()
+	if err := enc.SetActiveMap(nil); !errors.Is(err, ErrClosed) {
+		t.Errorf("SetActiveMap after Close = %v", err)
+	}
+}

@@ -86,6 +86,13 @@ static int vcc_enc_set_bitrate(vcc_enc *e, int kbps) {
 	return vpx_codec_enc_config_set(&e->ctx, &e->cfg);
 }
 
+// vcc_enc_set_active passes libvpx a map of rows x cols macroblocks, nonzero where the next frames
+// may have changed, or NULL to code every macroblock. libvpx copies the map (vp8_set_active_map).
+static int vcc_enc_set_active(vcc_enc *e, unsigned char *map, int rows, int cols) {
+	vpx_active_map_t m = {map, (unsigned int)rows, (unsigned int)cols};
+	return vpx_codec_control(&e->ctx, VP8E_SET_ACTIVEMAP, &m);
+}
+
 // vcc_enc_encode encodes one frame. The planes are Go memory: libvpx copies them into its own
 // frame buffers inside vpx_codec_encode (lag 0), and the pointers are cleared before returning.
 static int vcc_enc_encode(vcc_enc *e, unsigned char *y, unsigned char *u, unsigned char *v,
