@@ -1,6 +1,7 @@
 package mcu
 
 import (
+	"fmt"
 	"sync"
 	"sync/atomic"
 
@@ -130,6 +131,18 @@ func (a *audioIn) pull() []int16 {
 	return a.pcm[:frameSamples]
 }
 
+// summary describes what the input received and played, for the log when its party leaves.
+func (a *audioIn) summary() string {
+	if a == nil {
+		return "none"
+	}
+	if a.raw != nil {
+		return "pcm"
+	}
+	s := a.jb.Stats()
+	return fmt.Sprintf("pushed %d, played %d, lost %d, late %d, resets %d, idle %d", s.Pushed, s.Played, s.Lost, s.Late, s.Resets, s.Idle)
+}
+
 func (a *audioIn) close() {
 	if a.raw != nil {
 		a.src.(media.PCMSource).RemovePCMSink(a.raw)
@@ -156,9 +169,10 @@ type mixOut struct {
 	hdr   rtp.Header
 	buf   []byte
 
-	hang     int     // ticks the member stays in the mix since it last spoke
-	level    int64   // smoothed mean square of its voice, to rank talkers (audio clock only)
-	pcm      []int16 // this tick's frame while it is a candidate for the mix
-	speaking bool    // in the mix this tick
-	paused   bool    // its own mix-minus is silent and one silent frame has been sent
+	hang     int           // ticks the member stays in the mix since it last spoke
+	level    int64         // smoothed mean square of its voice, to rank talkers (audio clock only)
+	pcm      []int16       // this tick's frame while it is a candidate for the mix
+	speaking bool          // in the mix this tick
+	paused   bool          // its own mix-minus is silent and one silent frame has been sent
+	sent     atomic.Uint64 // packets of its mix sent, for the log when it leaves
 }

@@ -175,6 +175,7 @@ func (r *Room) audioClock() {
 			}
 			v.hdr.Timestamp = ts
 			v.hdr.SequenceNumber++
+			v.sent.Add(1)
 			v.out.fan.Write(&v.hdr, pkt)
 		})
 	}

@@ -172,6 +172,25 @@ func (p *peer) Attach(src media.Source) error {
 	return nil
 }
 
+// logSent records, once per peer, what each stream sent to the party carried: the first thing to
+// look at when a party saw or heard nothing.
+func (p *peer) logSent(outs map[media.Source]*attached, idle []*attached) {
+	if len(outs)+len(idle) == 0 {
+		return
+	}
+	var b strings.Builder
+	note := func(a *attached, state string) {
+		fmt.Fprintf(&b, "%s %s %s: sent %d, unnegotiated %d; ", a.track.kind, a.track.id, state, a.track.sent.Load(), a.track.unbound.Load())
+	}
+	for _, a := range outs {
+		note(a, "attached")
+	}
+	for _, a := range idle {
+		note(a, "idle")
+	}
+	p.log.Info("peer closed", "streams", b.String())
+}
+
 // Detach stops sending src. Its track stays negotiated and idle, ready for the next source.
 func (p *peer) Detach(src media.Source) {
 	p.mu.Lock()
@@ -192,10 +211,12 @@ func (p *peer) Close(reason error) error {
 	outs := p.outs
 	p.outs = map[media.Source]*attached{}
 	p.onSrc = nil
+	idle := p.idle
 	p.mu.Unlock()
 	for src, a := range outs {
 		src.RemoveSink(a.track)
 	}
+	p.logSent(outs, idle)
 	if reason == nil {
 		reason = call.ReasonHangup
 	}

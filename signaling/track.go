@@ -100,6 +100,10 @@ type outTrack struct {
 	mu  sync.Mutex // held only across a write; uncontended in steady state (one source goroutine)
 	rw  media.Rewriter
 	hdr rtp.Header
+
+	// What happened to the packets, logged when the peer closes: a stream that reached nobody
+	// shows whether it was never fed, fed while unnegotiated, or sent.
+	sent, unbound atomic.Uint64
 }
 
 type sourceRef struct{ media.Source }
@@ -150,8 +154,10 @@ func (t *outTrack) Unbind(webrtc.TrackLocalContext) error {
 func (t *outTrack) WriteRTP(h *rtp.Header, payload []byte) error {
 	b := t.bound.Load()
 	if b == nil {
+		t.unbound.Add(1)
 		return nil
 	}
+	t.sent.Add(1)
 	t.mu.Lock()
 	seq, ts := t.rw.Rewrite(h)
 	t.hdr.Version = 2

@@ -3,12 +3,14 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -51,7 +53,15 @@ func startServerNoCleanup(t *testing.T, opts ...func(*app.Config)) *app.Server {
 	}
 	var log *slog.Logger
 	if os.Getenv("E2E_LOG") == "" {
-		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+		// The server's log is shown only when the test fails: it says which streams carried what.
+		// Cleanups run last-registered first, so this one runs after the server has stopped.
+		buf := &logBuffer{}
+		log = slog.New(slog.NewTextHandler(buf, nil))
+		t.Cleanup(func() {
+			if t.Failed() {
+				t.Logf("server log:\n%s", buf.String())
+			}
+		})
 	}
 	srv, err := app.Start(cfg, log)
 	if err != nil {
@@ -140,4 +150,39 @@ func rtpTracks(t *testing.T, id string) (*webrtc.TrackLocalStaticRTP, *webrtc.Tr
 		t.Fatal(err)
 	}
 	return v, a
+}
+
+// logBuffer keeps a test server's log in memory: its first and its last logHalf bytes, so that a
+// long test keeps both how its streams started and the summaries logged when they closed.
+type logBuffer struct {
+	mu         sync.Mutex
+	head, tail []byte
+	cut        int // bytes dropped between them
+}
+
+const logHalf = 512 << 10
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	written := len(p)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if n := min(logHalf-len(l.head), len(p)); n > 0 && len(l.tail) == 0 {
+		l.head = append(l.head, p[:n]...)
+		p = p[n:]
+	}
+	l.tail = append(l.tail, p...)
+	if over := len(l.tail) - logHalf; over > 0 {
+		l.cut += over
+		l.tail = append(l.tail[:0], l.tail[over:]...)
+	}
+	return written, nil
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.cut > 0 {
+		return fmt.Sprintf("%s\n[... %d bytes left out ...]\n%s", l.head, l.cut, l.tail)
+	}
+	return string(l.head) + string(l.tail)
 }

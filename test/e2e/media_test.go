@@ -44,6 +44,9 @@ type party struct {
 
 	heard [6]atomic.Int64 // audio packets in which each party's tone is present
 	other atomic.Int64    // packets with sound but no party's tone: music on hold
+	// Audio tracks that arrived and packets read from them, silent ones included: when nothing
+	// was heard, whether anything came at all.
+	audioTracks, audioPackets atomic.Int64
 	// onAudio, when set, sees each audio packet's payload (it must not keep it), before decoding.
 	onAudio atomic.Pointer[func(payload []byte)]
 
@@ -81,7 +84,7 @@ func (p *party) hearing() string {
 	for i := range p.heard {
 		fmt.Fprintf(&b, "voice %d: %d, ", i, p.heard[i].Load())
 	}
-	fmt.Fprintf(&b, "other sound: %d", p.other.Load())
+	fmt.Fprintf(&b, "other sound: %d (audio tracks %d, packets %d)", p.other.Load(), p.audioTracks.Load(), p.audioPackets.Load())
 	return b.String()
 }
 
@@ -156,11 +159,13 @@ func (p *party) readAudio(tr *webrtc.TrackRemote) {
 		return
 	}
 	pcm := make([]int16, 5760)
+	p.audioTracks.Add(1)
 	for {
 		pkt, _, err := tr.ReadRTP()
 		if err != nil {
 			return
 		}
+		p.audioPackets.Add(1)
 		if f := p.onAudio.Load(); f != nil {
 			(*f)(pkt.Payload)
 		}
