@@ -65,6 +65,17 @@ func newPeer(api *webrtc.API, id call.PartyID, role call.Role, send func(string,
 	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
 		log.Debug("peer connection state", "state", s.String())
 		switch s {
+		case webrtc.PeerConnectionStateConnected:
+			// Keyframes asked for when the tracks were bound may have gone out before DTLS was up.
+			p.mu.Lock()
+			tracks := make([]*outTrack, 0, len(p.outs))
+			for _, a := range p.outs {
+				tracks = append(tracks, a.track)
+			}
+			p.mu.Unlock()
+			for _, t := range tracks {
+				t.requestKeyframe()
+			}
 		case webrtc.PeerConnectionStateFailed:
 			p.stop(call.ReasonMediaFailed)
 		case webrtc.PeerConnectionStateClosed:

@@ -137,6 +137,8 @@ func (t *outTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters
 	for _, c := range ctx.CodecParameters() {
 		if strings.EqualFold(c.MimeType, t.codec.MimeType) {
 			t.bound.Store(&binding{ssrc: ctx.SSRC(), pt: c.PayloadType, w: ctx.WriteStream()})
+			// What the source sent before now was dropped (unbound), its last keyframe with it.
+			t.requestKeyframe()
 			return c, nil
 		}
 	}
@@ -146,6 +148,18 @@ func (t *outTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters
 func (t *outTrack) Unbind(webrtc.TrackLocalContext) error {
 	t.bound.Store(nil)
 	return nil
+}
+
+// requestKeyframe asks the source for a keyframe when this is a bound video track: the receiver
+// cannot start decoding without one, and not every receiver asks (browsers do; recorders, test
+// clients and some SIP video phones do not, and would wait for the sender's periodic keyframe).
+func (t *outTrack) requestKeyframe() {
+	if t.kind != webrtc.RTPCodecTypeVideo || t.bound.Load() == nil {
+		return
+	}
+	if ref := t.src.Load(); ref != nil {
+		ref.RequestKeyframe()
+	}
 }
 
 // WriteRTP rewrites the header for this receiver (its SSRC and payload type, a continuous sequence)

@@ -47,6 +47,8 @@ type party struct {
 	// Audio tracks that arrived and packets read from them, silent ones included: when nothing
 	// was heard, whether anything came at all.
 	audioTracks, audioPackets atomic.Int64
+	// noPLI makes it a receiver that never asks for a keyframe (a recorder, some SIP video phones).
+	noPLI atomic.Bool
 	// onAudio, when set, sees each audio packet's payload (it must not keep it), before decoding.
 	onAudio atomic.Pointer[func(payload []byte)]
 
@@ -205,7 +207,7 @@ func (p *party) readVideo(tr *webrtc.TrackRemote) {
 		res, _ := dep.Push(&pkt.Header, pkt.Payload)
 		// Like a browser, ask for a keyframe while there is none to start from (the stream's
 		// first one may have gone out before this track was negotiated), at most twice a second.
-		if res.NeedKeyframe && time.Since(asked) > 500*time.Millisecond {
+		if res.NeedKeyframe && time.Since(asked) > 500*time.Millisecond && !p.noPLI.Load() {
 			asked = time.Now()
 			_ = p.c.PC().WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: uint32(tr.SSRC())}})
 		}
