@@ -5,13 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/pion/webrtc/v4"
 
 	"github.com/contactcenter/vcc/call"
 	"github.com/contactcenter/vcc/media"
+	"github.com/contactcenter/vcc/signaling/fastpath"
 )
 
 // peer is a browser party in one call: its PeerConnection and the tracks on it. It is the
@@ -35,6 +39,11 @@ type peer struct {
 	caps    call.Caps
 
 	neg negotiator
+
+	// The fast path (signaling/fastpath), when the server runs one: the session with this party's
+	// address once its connection is up. Its streams are then received and sent below pion.
+	fast *fastpath.Port
+	link atomic.Pointer[fastpath.Session]
 }
 
 type attached struct {
@@ -42,14 +51,14 @@ type attached struct {
 	sender *webrtc.RTPSender
 }
 
-func newPeer(api *webrtc.API, id call.PartyID, role call.Role, send func(string, any), ctr *media.Counters, log *slog.Logger) (*peer, error) {
+func newPeer(api *webrtc.API, fast *fastpath.Port, id call.PartyID, role call.Role, send func(string, any), ctr *media.Counters, log *slog.Logger) (*peer, error) {
 	pc, err := api.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		return nil, fmt.Errorf("signaling: new peer connection: %w", err)
 	}
 	ctx, stop := context.WithCancelCause(context.Background())
 	p := &peer{
-		id: id, role: role, pc: pc, send: send, log: log, ctr: ctr, ctx: ctx, stop: stop,
+		id: id, role: role, pc: pc, send: send, log: log, ctr: ctr, ctx: ctx, stop: stop, fast: fast,
 		outs: map[media.Source]*attached{},
 		caps: call.Caps{Audio: true, Video: true, Screen: true},
 	}
@@ -66,6 +75,7 @@ func newPeer(api *webrtc.API, id call.PartyID, role call.Role, send func(string,
 		log.Debug("peer connection state", "state", s.String())
 		switch s {
 		case webrtc.PeerConnectionStateConnected:
+			p.startFast()
 			// Keyframes asked for when the tracks were bound may have gone out before DTLS was up.
 			p.mu.Lock()
 			tracks := make([]*outTrack, 0, len(p.outs))
@@ -102,6 +112,9 @@ func (p *peer) onTrack(remote *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 	p.sources = append(p.sources, t)
 	notify := p.onSrc
 	p.mu.Unlock()
+	if s := p.link.Load(); s != nil {
+		s.Receive(uint32(remote.SSRC()), t.writeFast)
+	}
 	p.log.Info("receiving track", "kind", t.kind.String(), "label", label, "codec", t.codec.MimeType)
 	if notify != nil {
 		notify()
@@ -168,6 +181,7 @@ func (p *peer) Attach(src media.Source) error {
 		}
 	}
 	t := newOutTrack(src, "vcc-"+src.Label())
+	t.link = &p.link
 	sender, err := p.pc.AddTrack(t)
 	if err != nil {
 		p.mu.Unlock()
@@ -232,9 +246,98 @@ func (p *peer) Close(reason error) error {
 		reason = call.ReasonHangup
 	}
 	p.stop(reason)
+	if s := p.link.Swap(nil); s != nil {
+		p.fast.Forget(s.Remote())
+	}
 	err := p.pc.Close()
 	if errors.Is(err, webrtc.ErrConnectionClosed) {
 		return nil
 	}
 	return err
+}
+
+// twccURI is the transport-wide congestion control header extension.
+const twccURI = "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
+
+// startFast moves this party's streams to the fast path once its connection is up: the streams it
+// already sends, those it will send (onTrack), and everything sent to it (outTrack.WriteRTP). The
+// transport-cc feedback pion's interceptor gave for them is then sent from the session's record.
+func (p *peer) startFast() {
+	if p.fast == nil || p.link.Load() != nil {
+		return
+	}
+	remote, ok := p.remoteAddr()
+	if !ok {
+		return
+	}
+	s := p.fast.Session(remote)
+	if s == nil {
+		p.log.Warn("fast path: no SRTP session for the connection; it stays on pion's path", "remote", remote)
+		return
+	}
+	for _, tr := range p.pc.GetTransceivers() {
+		if tr.Receiver() == nil {
+			continue
+		}
+		for _, e := range tr.Receiver().GetParameters().HeaderExtensions {
+			if e.URI == twccURI {
+				s.SetTWCC(uint8(e.ID))
+			}
+		}
+	}
+	if !p.link.CompareAndSwap(nil, s) {
+		return
+	}
+	p.mu.Lock()
+	for _, src := range p.sources {
+		if t, ok := src.(*inTrack); ok {
+			s.Receive(uint32(t.remote.SSRC()), t.writeFast)
+		}
+	}
+	p.mu.Unlock()
+	go p.sendTWCC(s)
+}
+
+// sendTWCC sends the fast streams' transport-cc feedback every 100 ms, as pion's interceptor does.
+func (p *peer) sendTWCC(s *fastpath.Session) {
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-p.ctx.Done():
+			return
+		case <-tick.C:
+			if fb := s.TWCCFeedback(); fb != nil {
+				_ = p.pc.WriteRTCP(fb)
+			}
+		}
+	}
+}
+
+// remoteAddr is the party's address on the selected ICE candidate pair.
+func (p *peer) remoteAddr() (netip.AddrPort, bool) {
+	for _, tr := range p.pc.GetTransceivers() {
+		var ts []*webrtc.DTLSTransport
+		if s := tr.Sender(); s != nil {
+			ts = append(ts, s.Transport())
+		}
+		if r := tr.Receiver(); r != nil {
+			ts = append(ts, r.Transport())
+		}
+		for _, t := range ts {
+			if t == nil {
+				continue
+			}
+			cp, err := t.ICETransport().GetSelectedCandidatePair()
+			if err != nil || cp == nil {
+				continue
+			}
+			a, err := netip.ParseAddr(cp.Remote.Address)
+			if err != nil {
+				return netip.AddrPort{}, false
+			}
+			return netip.AddrPortFrom(a, cp.Remote.Port), true
+		}
+	}
+	return netip.AddrPort{}, false
 }

@@ -24,6 +24,7 @@ import (
 
 	"github.com/contactcenter/vcc/call"
 	"github.com/contactcenter/vcc/media"
+	"github.com/contactcenter/vcc/signaling/fastpath"
 )
 
 // Config configures the browser-facing server.
@@ -41,6 +42,8 @@ type Server struct {
 	auth       *Auth
 	center     *call.Center
 	api        *webrtc.API
+	fast       *fastpath.Port // nil unless WebRTCConfig.FastPath
+	reg        prometheus.Registerer
 	closeMedia func() error // releases the single media port (WebRTCConfig.UDPPort)
 	log        *slog.Logger
 	counters   *media.Counters
@@ -81,7 +84,7 @@ func WithHandler(path string, h http.Handler) Option {
 
 // WithRegisterer registers the server's metrics.
 func WithRegisterer(r prometheus.Registerer) Option {
-	return func(s *Server) { s.metrics = newMetrics(r) }
+	return func(s *Server) { s.metrics, s.reg = newMetrics(r), r }
 }
 
 // New builds the server; Serve starts it.
@@ -102,11 +105,14 @@ func New(cfg Config, auth *Auth, center *call.Center, opts ...Option) (*Server, 
 	if s.counters == nil {
 		s.counters = &media.Counters{}
 	}
-	api, closeMedia, err := newAPI(cfg.WebRTC, s.log)
+	api, fast, closeMedia, err := newAPI(cfg.WebRTC, s.log)
 	if err != nil {
 		return nil, err
 	}
-	s.api, s.closeMedia = api, closeMedia
+	s.api, s.fast, s.closeMedia = api, fast, closeMedia
+	if fast != nil && s.reg != nil {
+		registerFastMetrics(s.reg, fast)
+	}
 	s.handlers = handlerTable()
 	s.app = fiber.New(fiber.Config{
 		DisableStartupMessage: true,

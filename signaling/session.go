@@ -190,7 +190,7 @@ func (s *session) newPeer() (*peer, error) {
 	if busy {
 		return nil, newError(CodeInvalidState, "already in a call")
 	}
-	return newPeer(s.srv.api, call.PartyID(s.user.ID), s.user.Role, s.send, s.srv.counters, s.log)
+	return newPeer(s.srv.api, s.srv.fast, call.PartyID(s.user.ID), s.user.Role, s.send, s.srv.counters, s.log)
 }
 
 func (s *session) setPeer(p *peer, id call.CallID) {

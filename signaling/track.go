@@ -11,6 +11,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/contactcenter/vcc/media"
+	"github.com/contactcenter/vcc/signaling/fastpath"
 )
 
 // inTrack is what a browser sends (a camera, a microphone, a screen), offered to rooms as a
@@ -24,6 +25,9 @@ type inTrack struct {
 	pc        *webrtc.PeerConnection
 	fan       *media.Fanout
 	lastPLI   atomic.Int64 // unix nanos of the last keyframe request sent
+	// fanMu keeps the sinks fed by one goroutine at a time while the track moves to the fast path:
+	// pion's reader may still hand over what it had buffered.
+	fanMu sync.Mutex
 }
 
 // keyframeInterval caps PLIs towards one sender: several viewers asking at once cost one keyframe.
@@ -84,8 +88,17 @@ func (t *inTrack) run() {
 			}
 			end -= pad
 		}
+		t.fanMu.Lock()
 		t.fan.Write(&h, buf[hn:end])
+		t.fanMu.Unlock()
 	}
+}
+
+// writeFast takes the track's packets from the fast path (on the port's read goroutine).
+func (t *inTrack) writeFast(h *rtp.Header, payload []byte) {
+	t.fanMu.Lock()
+	t.fan.Write(h, payload)
+	t.fanMu.Unlock()
 }
 
 // outTrack is a stream the server sends to a browser: a webrtc.TrackLocal bound to one
@@ -104,6 +117,8 @@ type outTrack struct {
 	// What happened to the packets, logged when the peer closes: a stream that reached nobody
 	// shows whether it was never fed, fed while unnegotiated, or sent.
 	sent, unbound atomic.Uint64
+
+	link *atomic.Pointer[fastpath.Session] // the receiver's fast-path session, when it has one
 }
 
 type sourceRef struct{ media.Source }
@@ -150,6 +165,13 @@ func (t *outTrack) Unbind(webrtc.TrackLocalContext) error {
 	return nil
 }
 
+func (t *outTrack) fastSession() *fastpath.Session {
+	if t.link == nil {
+		return nil
+	}
+	return t.link.Load()
+}
+
 // requestKeyframe asks the source for a keyframe when this is a bound video track: the receiver
 // cannot start decoding without one, and not every receiver asks (browsers do; recorders, test
 // clients and some SIP video phones do not, and would wait for the sender's periodic keyframe).
@@ -185,7 +207,12 @@ func (t *outTrack) WriteRTP(h *rtp.Header, payload []byte) error {
 	t.hdr.CSRC = t.hdr.CSRC[:0]
 	t.hdr.Extension = false
 	t.hdr.Extensions = t.hdr.Extensions[:0]
-	_, err := b.w.WriteRTP(&t.hdr, payload)
+	var err error
+	if s := t.fastSession(); s != nil {
+		err = s.Send(&t.hdr, payload)
+	} else {
+		_, err = b.w.WriteRTP(&t.hdr, payload)
+	}
 	t.mu.Unlock()
 	return err
 }
@@ -207,6 +234,11 @@ func (t *outTrack) readRTCP(s *webrtc.RTPSender) {
 			switch p := p.(type) {
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
 				ref.RequestKeyframe()
+			case *rtcp.TransportLayerNack:
+				// What went out on the fast path, pion's NACK responder never saw.
+				if s := t.fastSession(); s != nil {
+					s.Resend(p.MediaSSRC, p.Nacks)
+				}
 			case *rtcp.ReceiverReport:
 				if fb != nil {
 					t.reportLoss(fb, p.Reports)

@@ -133,6 +133,7 @@ func Start(cfg Config, log *slog.Logger) (*Server, error) {
 		WebRTC: signaling.WebRTCConfig{
 			PortMin: cfg.WebRTC.PortMin, PortMax: cfg.WebRTC.PortMax, PublicIPs: cfg.WebRTC.PublicIPs,
 			LoopbackOnly: loopbackOnly, ICEServers: cfg.WebRTC.ICEServers, UDPPort: cfg.WebRTC.UDPPort,
+			FastPath: cfg.WebRTC.FastPath,
 		},
 	}, auth, center,
 		signaling.WithLogger(log), signaling.WithCounters(counters), signaling.WithRegisterer(reg),

@@ -41,6 +41,7 @@ type Config struct {
 		PortMin      uint16   `yaml:"port_min" env:"PORT_MIN"`
 		PortMax      uint16   `yaml:"port_max" env:"PORT_MAX"`
 		UDPPort      int      `yaml:"udp_port" env:"UDP_PORT"`
+		FastPath     bool     `yaml:"fast_path" env:"FAST_PATH"`
 		PublicIPs    []string `yaml:"public_ips" env:"PUBLIC_IPS"`
 		LoopbackOnly *bool    `yaml:"loopback_only" env:"LOOPBACK_ONLY"`
 		ICEServers   []string `yaml:"ice_servers" env:"ICE_SERVERS"`

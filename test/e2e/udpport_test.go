@@ -36,3 +36,27 @@ func TestSingleMediaPort(t *testing.T) {
 		}
 	}
 }
+
+// With webrtc.fast_path, a call's media flows both ways below pion's track API (decrypted,
+// forwarded and re-encrypted on the port's read goroutine), and it is that path that carried it.
+func TestFastPath(t *testing.T) {
+	port := freeUDPPort(t)
+	srv := startServer(t, func(c *app.Config) { c.WebRTC.UDPPort, c.WebRTC.FastPath = port, true })
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cust := newParty(t, ctx, srv, "role=customer&name=Una", 0)
+	agent := newParty(t, ctx, srv, "user=agent1", 1)
+	connectCall(t, ctx, cust.c, agent.c)
+	waitHeard(t, ctx, "agent hears the customer", agent, cust, 100)
+	waitHeard(t, ctx, "customer hears the agent", cust, agent, 100)
+	waitPictures(t, ctx, agent, 5)
+	waitPictures(t, ctx, cust, 5)
+	in, out := metricValue(t, srv, "vcc_fastpath_received_total"), metricValue(t, srv, "vcc_fastpath_sent_total")
+	// 200 voice packets were heard: most of them must have come the fast way in and out.
+	if in < 150 || out < 150 {
+		t.Errorf("fast path carried %v packets in and %v out, want most of the call's", in, out)
+	}
+	if f := metricValue(t, srv, "vcc_fastpath_decrypt_failed_total"); f != 0 {
+		t.Errorf("%v packets failed to decrypt on the fast path", f)
+	}
+}

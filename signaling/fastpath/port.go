@@ -1,0 +1,230 @@
+// Package fastpath forwards browser media below pion's track API. It wraps the single media
+// port's UDP socket that pion's ICE UDP mux reads: ICE, DTLS and RTCP go to pion as before, while
+// the SRTP packets of streams registered here are decrypted, handed to their receiver and, for
+// streams sent back out, encrypted and written to the socket on the same goroutine, with no
+// hand-off, interceptor or allocation per packet. The SRTP keys come from the DTLS handshake as
+// RFC 5764 derives them: the master secret from pion/dtls's key log, the hello randoms and the
+// chosen profile read from the handshake's clear-text records as they pass through the socket.
+//
+// pion keeps everything else: ICE, DTLS, the RTCP of every stream (PLI, NACK, reports), and the
+// first packets of each stream, which make pion announce the track. What pion's interceptors did
+// for a fast stream, the session does itself: it answers NACKs from the packets it sent and
+// records TWCC arrivals for the feedback the caller sends.
+package fastpath
+
+import (
+	"errors"
+	"io"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Port is the single media port's socket, to be given to pion's ICE UDP mux (ice.UDPMuxParams
+// UDPConn). It implements net.PacketConn and ice.AddrPortReaderWriter. pion's mux reads it from one
+// goroutine: the fast streams' packets are forwarded on that goroutine.
+type Port struct {
+	conn *net.UDPConn
+	log  keyLog
+	hs   handshakes
+
+	mu       sync.Mutex
+	sessions atomic.Pointer[map[netip.AddrPort]*Session] // copy on write: read per packet
+
+	ready func(netip.AddrPort) // a session's keys are known (tests)
+	stats Stats
+}
+
+// Stats counts what the port did.
+type Stats struct {
+	Fast, Passed, DecryptFailed, Sent, SendErrors, Resent atomic.Uint64
+}
+
+// Listen opens the port on addr (e.g. 127.0.0.1:17000).
+func Listen(addr string) (*Port, error) {
+	ua, err := net.ResolveUDPAddr("udp", addr)
+	if err != nil {
+		return nil, err
+	}
+	c, err := net.ListenUDP("udp", ua)
+	if err != nil {
+		return nil, err
+	}
+	return New(c), nil
+}
+
+// New wraps an open socket.
+func New(c *net.UDPConn) *Port {
+	p := &Port{conn: c}
+	p.hs.byAddr = map[netip.AddrPort]*handshake{}
+	p.hs.secret = map[[32]byte][]byte{}
+	p.log.got = p.secret
+	m := map[netip.AddrPort]*Session{}
+	p.sessions.Store(&m)
+	return p
+}
+
+// KeyLog is the writer to give pion (webrtc.SettingEngine.SetDTLSKeyLogWriter): the port learns
+// each connection's master secret from it. It is kept in memory only.
+func (p *Port) KeyLog() io.Writer { return &p.log }
+
+// Stats returns the port's counters.
+func (p *Port) Stats() *Stats { return &p.stats }
+
+// Conn is the underlying socket (for buffer sizes).
+func (p *Port) Conn() *net.UDPConn { return p.conn }
+
+// Session returns the session with the remote address, nil while its keys are not known.
+func (p *Port) Session(remote netip.AddrPort) *Session {
+	return (*p.sessions.Load())[canonical(remote)]
+}
+
+// Forget drops the session with remote (its connection closed).
+func (p *Port) Forget(remote netip.AddrPort) {
+	remote = canonical(remote)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	old := *p.sessions.Load()
+	if _, ok := old[remote]; !ok {
+		return
+	}
+	m := make(map[netip.AddrPort]*Session, len(old))
+	for k, v := range old {
+		if k != remote {
+			m[k] = v
+		}
+	}
+	p.sessions.Store(&m)
+	p.hs.mu.Lock()
+	delete(p.hs.byAddr, remote)
+	p.hs.mu.Unlock()
+}
+
+func canonical(a netip.AddrPort) netip.AddrPort {
+	return netip.AddrPortFrom(a.Addr().Unmap(), a.Port())
+}
+
+// ReadFromAddrPort is what pion's mux calls: it returns the next datagram that is not a fast
+// stream's packet, forwarding those on the way.
+func (p *Port) ReadFromAddrPort(b []byte) (int, netip.AddrPort, error) {
+	for {
+		n, from, err := p.conn.ReadFromUDPAddrPort(b)
+		if err != nil {
+			return n, from, err
+		}
+		from = canonical(from)
+		pkt := b[:n]
+		switch {
+		case n >= 12 && pkt[0]&0xc0 == 0x80 && (pkt[1]&0x7f < 64 || pkt[1]&0x7f > 95): // RTP, not RTCP
+			if s := (*p.sessions.Load())[from]; s != nil && s.receive(pkt) {
+				p.stats.Fast.Add(1)
+				continue
+			}
+		case n > 13 && pkt[0] == 22:
+			p.sniff(from, pkt, false)
+		}
+		p.stats.Passed.Add(1)
+		return n, from, nil
+	}
+}
+
+// WriteToAddrPort sends for pion, reading its handshake's hellos on the way.
+func (p *Port) WriteToAddrPort(b []byte, addr netip.AddrPort) (int, error) {
+	if len(b) > 13 && b[0] == 22 {
+		p.sniff(canonical(addr), b, true)
+	}
+	return p.conn.WriteToUDPAddrPort(b, addr)
+}
+
+// ReadFrom implements net.PacketConn.
+func (p *Port) ReadFrom(b []byte) (int, net.Addr, error) {
+	n, from, err := p.ReadFromAddrPort(b)
+	if err != nil {
+		return n, nil, err
+	}
+	return n, net.UDPAddrFromAddrPort(from), nil
+}
+
+// WriteTo implements net.PacketConn.
+func (p *Port) WriteTo(b []byte, addr net.Addr) (int, error) {
+	ua, ok := addr.(*net.UDPAddr)
+	if !ok {
+		return 0, errors.New("fastpath: not a UDP address")
+	}
+	return p.WriteToAddrPort(b, ua.AddrPort())
+}
+
+func (p *Port) Close() error                       { return p.conn.Close() }
+func (p *Port) LocalAddr() net.Addr                { return p.conn.LocalAddr() }
+func (p *Port) SetDeadline(t time.Time) error      { return p.conn.SetDeadline(t) }
+func (p *Port) SetReadDeadline(t time.Time) error  { return p.conn.SetReadDeadline(t) }
+func (p *Port) SetWriteDeadline(t time.Time) error { return p.conn.SetWriteDeadline(t) }
+
+func (p *Port) sniff(addr netip.AddrPort, b []byte, out bool) {
+	p.hs.mu.Lock()
+	h := p.hs.byAddr[addr]
+	if h == nil {
+		h = &handshake{}
+		p.hs.byAddr[addr] = h
+	}
+	h.sniff(b, out)
+	var master []byte
+	if h.haveClient && h.haveServer {
+		master = p.hs.secret[h.client]
+		delete(p.hs.secret, h.client)
+	}
+	hc := *h
+	p.hs.mu.Unlock()
+	if master != nil {
+		p.start(addr, &hc, master)
+	}
+}
+
+// secret takes a master secret from the key log: the session starts now if its hellos were seen,
+// else when they are.
+func (p *Port) secret(clientRandom [32]byte, master []byte) {
+	p.hs.mu.Lock()
+	var addr netip.AddrPort
+	var hc handshake
+	found := false
+	for a, h := range p.hs.byAddr {
+		if h.haveClient && h.haveServer && h.client == clientRandom {
+			addr, hc, found = a, *h, true
+			break
+		}
+	}
+	if !found {
+		p.hs.secret[clientRandom] = master
+	}
+	p.hs.mu.Unlock()
+	if found {
+		p.start(addr, &hc, master)
+	}
+}
+
+func (p *Port) start(addr netip.AddrPort, h *handshake, master []byte) {
+	lk, ls, rk, rs, err := h.keys(master)
+	if err != nil {
+		return // a profile we do not know: the connection stays on pion's path
+	}
+	s, err := newSession(p, addr, h.profile, lk, ls, rk, rs)
+	if err != nil {
+		return
+	}
+	p.mu.Lock()
+	old := *p.sessions.Load()
+	m := make(map[netip.AddrPort]*Session, len(old)+1)
+	for k, v := range old {
+		m[k] = v
+	}
+	m[addr] = s
+	p.sessions.Store(&m)
+	p.mu.Unlock()
+	if p.ready != nil {
+		p.ready(addr)
+	}
+}
+
+var errTooLarge = errors.New("fastpath: packet larger than the MTU")
