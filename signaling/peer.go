@@ -288,6 +288,7 @@ func (p *peer) startFast() {
 	if !p.link.CompareAndSwap(nil, s) {
 		return
 	}
+	p.log.Info("fast path on", "remote", remote)
 	p.mu.Lock()
 	for _, src := range p.sources {
 		if t, ok := src.(*inTrack); ok {

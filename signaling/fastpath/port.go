@@ -27,8 +27,16 @@ import (
 // goroutine: the fast streams' packets are forwarded on that goroutine.
 type Port struct {
 	conn *net.UDPConn
+	bio  *batchIO
 	log  keyLog
 	hs   handshakes
+
+	// Reading in batches (recvmmsg), only on the mux's goroutine: how many the last read took and
+	// the next to look at.
+	inN, inAt int
+	outMu     sync.Mutex
+	batching  bool // a read batch is being handled: sends wait for one sendmmsg at its end
+	outN      int
 
 	mu       sync.Mutex
 	sessions atomic.Pointer[map[netip.AddrPort]*Session] // copy on write: read per packet
@@ -48,22 +56,31 @@ func Listen(addr string) (*Port, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := net.ListenUDP("udp", ua)
+	c, err := net.ListenUDP("udp4", ua)
 	if err != nil {
 		return nil, err
 	}
-	return New(c), nil
+	p, err := New(c)
+	if err != nil {
+		_ = c.Close()
+		return nil, err
+	}
+	return p, nil
 }
 
-// New wraps an open socket.
-func New(c *net.UDPConn) *Port {
-	p := &Port{conn: c}
+// New wraps an open IPv4 socket.
+func New(c *net.UDPConn) (*Port, error) {
+	bio, err := newBatchIO(c)
+	if err != nil {
+		return nil, err
+	}
+	p := &Port{conn: c, bio: bio}
 	p.hs.byAddr = map[netip.AddrPort]*handshake{}
 	p.hs.secret = map[[32]byte][]byte{}
 	p.log.got = p.secret
 	m := map[netip.AddrPort]*Session{}
 	p.sessions.Store(&m)
-	return p
+	return p, nil
 }
 
 // KeyLog is the writer to give pion (webrtc.SettingEngine.SetDTLSKeyLogWriter): the port learns
@@ -106,28 +123,83 @@ func canonical(a netip.AddrPort) netip.AddrPort {
 	return netip.AddrPortFrom(a.Addr().Unmap(), a.Port())
 }
 
+// batchSize is how many datagrams one recvmmsg or sendmmsg moves.
+const batchSize = 64
+
 // ReadFromAddrPort is what pion's mux calls: it returns the next datagram that is not a fast
-// stream's packet, forwarding those on the way.
+// stream's packet, forwarding those on the way. Datagrams are read in batches; what the fast
+// streams send while one is handled goes out in one sendmmsg at its end.
 func (p *Port) ReadFromAddrPort(b []byte) (int, netip.AddrPort, error) {
 	for {
-		n, from, err := p.conn.ReadFromUDPAddrPort(b)
-		if err != nil {
-			return n, from, err
-		}
-		from = canonical(from)
-		pkt := b[:n]
-		switch {
-		case n >= 12 && pkt[0]&0xc0 == 0x80 && (pkt[1]&0x7f < 64 || pkt[1]&0x7f > 95): // RTP, not RTCP
-			if s := (*p.sessions.Load())[from]; s != nil && s.receive(pkt) {
-				p.stats.Fast.Add(1)
+		for p.inAt < p.inN {
+			pkt, from := p.bio.packet(p.inAt)
+			p.inAt++
+			if !from.IsValid() {
 				continue
 			}
-		case n > 13 && pkt[0] == 22:
-			p.sniff(from, pkt, false)
+			switch n := len(pkt); {
+			case n >= 12 && pkt[0]&0xc0 == 0x80 && (pkt[1]&0x7f < 64 || pkt[1]&0x7f > 95): // RTP, not RTCP
+				if s := (*p.sessions.Load())[from]; s != nil && s.receive(pkt) {
+					p.stats.Fast.Add(1)
+					continue
+				}
+			case n > 13 && pkt[0] == 22:
+				p.sniff(from, pkt, false)
+			}
+			p.stats.Passed.Add(1)
+			return copy(b, pkt), from, nil
 		}
-		p.stats.Passed.Add(1)
-		return n, from, nil
+		p.endBatch()
+		n, err := p.bio.read()
+		if err != nil {
+			p.inN, p.inAt = 0, 0
+			return 0, netip.AddrPort{}, err
+		}
+		p.inN, p.inAt = n, 0
+		p.outMu.Lock()
+		p.batching = true
+		p.outMu.Unlock()
 	}
+}
+
+// endBatch sends what the batch queued and stops queueing.
+func (p *Port) endBatch() {
+	p.outMu.Lock()
+	p.flush()
+	p.batching = false
+	p.outMu.Unlock()
+}
+
+// queue takes a copy of an encrypted packet for the batch's sendmmsg; false when no batch is
+// being handled (the caller sends at once).
+func (p *Port) queue(b []byte, to netip.AddrPort) bool {
+	p.outMu.Lock()
+	defer p.outMu.Unlock()
+	if !p.batching {
+		return false
+	}
+	if p.outN == batchSize {
+		p.flush()
+	}
+	slot := p.bio.slot(p.outN)
+	if len(b) > len(slot) || !p.bio.set(p.outN, copy(slot, b), to) {
+		return false
+	}
+	p.outN++
+	return true
+}
+
+// flush sends the queued packets; p.outMu is held.
+func (p *Port) flush() {
+	if p.outN == 0 {
+		return
+	}
+	n, err := p.bio.write(p.outN)
+	p.stats.Sent.Add(uint64(n))
+	if err != nil {
+		p.stats.SendErrors.Add(1)
+	}
+	p.outN = 0
 }
 
 // WriteToAddrPort sends for pion, reading its handshake's hellos on the way.
@@ -213,8 +285,15 @@ func (p *Port) start(addr netip.AddrPort, h *handshake, master []byte) {
 	if err != nil {
 		return
 	}
+	s.client = h.client
 	p.mu.Lock()
 	old := *p.sessions.Load()
+	if cur := old[addr]; cur != nil && cur.client == h.client {
+		// The same handshake again: pion logs the secret each time a flight is handled, and a
+		// retransmitted flight is handled again. The session in use keeps its streams.
+		p.mu.Unlock()
+		return
+	}
 	m := make(map[netip.AddrPort]*Session, len(old)+1)
 	for k, v := range old {
 		m[k] = v

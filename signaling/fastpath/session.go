@@ -23,6 +23,7 @@ type Receiver func(h *rtp.Header, payload []byte)
 type Session struct {
 	port   *Port
 	remote netip.AddrPort
+	client [32]byte // the handshake's client random: which handshake this session keys
 
 	// Receiving: only the port's read goroutine touches rx and its buffers.
 	rx     *srtp.Context
@@ -164,6 +165,9 @@ func (s *Session) Send(h *rtp.Header, payload []byte) error {
 	}
 	slot := &hist[h.SequenceNumber%historySize]
 	slot.seq, slot.ok, slot.b = h.SequenceNumber, true, append(slot.b[:0], enc...)
+	if s.port.queue(enc, s.remote) {
+		return nil
+	}
 	if _, err := s.port.conn.WriteToUDPAddrPort(enc, s.remote); err != nil {
 		s.port.stats.SendErrors.Add(1)
 		return err

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/contactcenter/vcc/cmd/app"
 )
 
 // browser starts one headless Chromium with a fake camera and microphone (flags from
@@ -68,7 +70,38 @@ func TestBrowserCustomerAndAgentSeeAndHearEachOther(t *testing.T) {
 	if os.Getenv("VCC_SKIP_BROWSER") != "" {
 		t.Skip("VCC_SKIP_BROWSER set")
 	}
-	srv := startServer(t)
+	browserCall(t, startServer(t), nil)
+}
+
+// TestBrowserFastPath: the same call with the fast path on (webrtc.fast_path): Chromium's media
+// is forwarded below pion both ways, and Chromium's bandwidth estimate, which lives on the
+// transport-cc feedback the fast path now builds, climbs past its 300 kbit/s start.
+func TestBrowserFastPath(t *testing.T) {
+	if os.Getenv("VCC_SKIP_BROWSER") != "" {
+		t.Skip("VCC_SKIP_BROWSER set")
+	}
+	srv := startServer(t, func(c *app.Config) { c.WebRTC.UDPPort, c.WebRTC.FastPath = freeUDPPort(t), true })
+	browserCall(t, srv, func(ctx context.Context, customer, agent context.Context) {
+		const estimate = `(async () => { let b = 0; (await window.vcc.pc.getStats()).forEach(r => {
+			if (r.type === 'candidate-pair' && r.nominated && r.availableOutgoingBitrate) b = Math.max(b, r.availableOutgoingBitrate); }); window.__bwe = b; return true; })()`
+		for name, tab := range map[string]context.Context{"customer": customer, "agent": agent} {
+			if _, err := chromedp.Run(tab, chromedp.Evaluate[bool](`setInterval(() => `+estimate+`, 200); true`)); err != nil {
+				t.Fatal(err)
+			}
+			waitPage(t, tab, name+"'s bandwidth estimate climbs past 600 kbit/s", `window.__bwe > 600000`)
+		}
+		if in, out := metricValue(t, srv, "vcc_fastpath_received_total"), metricValue(t, srv, "vcc_fastpath_sent_total"); in < 500 || out < 500 {
+			t.Errorf("the fast path carried %v packets in and %v out", in, out)
+		}
+		if f := metricValue(t, srv, "vcc_fastpath_decrypt_failed_total"); f != 0 {
+			t.Errorf("%v packets failed to decrypt on the fast path", f)
+		}
+	})
+}
+
+// browserCall runs a customer page and an agent page into one call on srv, checks that each
+// decodes the other's video and receives its audio, runs more (when not nil) and hangs up.
+func browserCall(t *testing.T, srv *app.Server, more func(ctx, customer, agent context.Context)) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	open := browser(t, ctx)
@@ -89,6 +122,10 @@ func TestBrowserCustomerAndAgentSeeAndHearEachOther(t *testing.T) {
 	}
 	for name, tab := range map[string]context.Context{"customer": customer, "agent": agent} {
 		waitPage(t, tab, name+" receives video and audio", mediaArrived)
+	}
+
+	if more != nil {
+		more(ctx, customer, agent)
 	}
 
 	// The customer hangs up: the agent's page leaves the call.
