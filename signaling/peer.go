@@ -113,7 +113,7 @@ func (p *peer) onTrack(remote *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 	notify := p.onSrc
 	p.mu.Unlock()
 	if s := p.link.Load(); s != nil {
-		s.Receive(uint32(remote.SSRC()), t.writeFast)
+		s.Receive(uint32(remote.SSRC()), t.writeFast, t.kind == media.Video)
 	}
 	p.log.Info("receiving track", "kind", t.kind.String(), "label", label, "codec", t.codec.MimeType)
 	if notify != nil {
@@ -261,7 +261,7 @@ const twccURI = "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-ext
 
 // startFast moves this party's streams to the fast path once its connection is up: the streams it
 // already sends, those it will send (onTrack), and everything sent to it (outTrack.WriteRTP). The
-// transport-cc feedback pion's interceptor gave for them is then sent from the session's record.
+// transport-cc feedback and NACKs pion's interceptors gave for them the session now builds.
 func (p *peer) startFast() {
 	if p.fast == nil || p.link.Load() != nil {
 		return
@@ -292,15 +292,16 @@ func (p *peer) startFast() {
 	p.mu.Lock()
 	for _, src := range p.sources {
 		if t, ok := src.(*inTrack); ok {
-			s.Receive(uint32(t.remote.SSRC()), t.writeFast)
+			s.Receive(uint32(t.remote.SSRC()), t.writeFast, t.kind == media.Video)
 		}
 	}
 	p.mu.Unlock()
-	go p.sendTWCC(s)
+	go p.sendFeedback(s)
 }
 
-// sendTWCC sends the fast streams' transport-cc feedback every 100 ms, as pion's interceptor does.
-func (p *peer) sendTWCC(s *fastpath.Session) {
+// sendFeedback sends the fast streams' RTCP (transport-cc feedback, NACKs) every 100 ms, as pion's
+// interceptors did for them.
+func (p *peer) sendFeedback(s *fastpath.Session) {
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	for {
@@ -308,7 +309,7 @@ func (p *peer) sendTWCC(s *fastpath.Session) {
 		case <-p.ctx.Done():
 			return
 		case <-tick.C:
-			if fb := s.TWCCFeedback(); fb != nil {
+			if fb := s.Feedback(); len(fb) > 0 {
 				_ = p.pc.WriteRTCP(fb)
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/netip"
+	"slices"
 	"testing"
 	"time"
 
@@ -148,7 +149,7 @@ func TestFastPathBothWays(t *testing.T) {
 		t.Fatalf("no session for %v", remote)
 	}
 	got := make(chan []byte, 1000)
-	s.Receive(uint32(tr.SSRC()), func(h *rtp.Header, pl []byte) { got <- append([]byte(nil), pl...) })
+	s.Receive(uint32(tr.SSRC()), func(h *rtp.Header, pl []byte) { got <- append([]byte(nil), pl...) }, true)
 	go func() { // pion's own reader sees the rest of what it had buffered, then nothing
 		buf := make([]byte, 1500)
 		for {
@@ -157,7 +158,22 @@ func TestFastPathBothWays(t *testing.T) {
 			}
 		}
 	}()
+	var lost, asked []uint16
 	for i := 1000; i < 1700; i++ {
+		if i == 1100 || i == 1101 { // lost on the way: the session asks for them
+			seq++
+			lost = append(lost, seq)
+			continue
+		}
+		if i == 1110 { // as the peer's 100 ms ticker would
+			for _, pkt := range s.Feedback() {
+				if n, ok := pkt.(*rtcp.TransportLayerNack); ok && n.MediaSSRC == uint32(tr.SSRC()) {
+					for _, pair := range n.Nacks {
+						asked = append(asked, pair.PacketList()...)
+					}
+				}
+			}
+		}
 		send(i)
 		select {
 		case b := <-got:
@@ -167,6 +183,9 @@ func TestFastPathBothWays(t *testing.T) {
 		case <-ctx.Done():
 			t.Fatalf("packet %d never came on the fast path (stats %+v)", i, p.port.Stats())
 		}
+	}
+	if !slices.Equal(asked, lost) {
+		t.Errorf("NACKed %v, lost %v", asked, lost)
 	}
 	if p.port.Stats().DecryptFailed.Load() != 0 {
 		t.Errorf("%d packets failed to decrypt", p.port.Stats().DecryptFailed.Load())

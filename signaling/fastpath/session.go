@@ -33,6 +33,8 @@ type Session struct {
 	twccID atomic.Uint32 // the transport-cc header extension id the remote stamps, 0: none
 	twccMu sync.Mutex
 	twcc   *twcc.Recorder
+	losses map[uint32]*lossLog // streams whose losses are NACKed; under twccMu
+	rtcpID uint32              // the SSRC our feedback is sent as
 
 	// Sending: any goroutine, one at a time.
 	txMu  sync.Mutex
@@ -65,9 +67,11 @@ func newSession(p *Port, remote netip.AddrPort, profile srtp.ProtectionProfile, 
 	s := &Session{
 		port: p, remote: remote, rx: rx, tx: tx,
 		rxBuf: make([]byte, 0, 1600), plain: make([]byte, 1600), enc: make([]byte, 0, 1700),
-		sent: map[uint32]*history{},
-		twcc: twcc.NewRecorder(rand.Uint32()),
+		sent:   map[uint32]*history{},
+		losses: map[uint32]*lossLog{},
+		rtcpID: rand.Uint32(),
 	}
+	s.twcc = twcc.NewRecorder(s.rtcpID)
 	m := map[uint32]Receiver{}
 	s.recv.Store(&m)
 	return s, nil
@@ -78,8 +82,15 @@ func (s *Session) Remote() netip.AddrPort { return s.remote }
 
 // Receive takes the stream ssrc off pion's path: its packets from now on go to f. A packet that
 // does not decrypt (the stream had wrapped its sequence before this was called, say) still goes to
-// pion.
-func (s *Session) Receive(ssrc uint32, f Receiver) {
+// pion. With nack, the packets that do not arrive are asked for again (Feedback).
+func (s *Session) Receive(ssrc uint32, f Receiver, nack bool) {
+	s.twccMu.Lock()
+	if nack && f != nil {
+		s.losses[ssrc] = &lossLog{}
+	} else {
+		delete(s.losses, ssrc)
+	}
+	s.twccMu.Unlock()
 	s.port.mu.Lock()
 	defer s.port.mu.Unlock()
 	old := *s.recv.Load()
@@ -99,15 +110,23 @@ func (s *Session) Receive(ssrc uint32, f Receiver) {
 // their arrivals are recorded for TWCCFeedback; 0 stops recording.
 func (s *Session) SetTWCC(id uint8) { s.twccID.Store(uint32(id)) }
 
-// TWCCFeedback returns transport-cc feedback for the fast packets that arrived since the last
-// call, for the caller to send over RTCP (pion's TWCC interceptor never sees them).
-func (s *Session) TWCCFeedback() []rtcp.Packet {
+// Feedback returns the RTCP the fast streams' sender should get now, for the caller to send
+// every 100 ms or so (pion's interceptors never see these packets): transport-cc feedback for what
+// arrived since the last call, and NACKs for what did not.
+func (s *Session) Feedback() []rtcp.Packet {
 	s.twccMu.Lock()
 	defer s.twccMu.Unlock()
-	if s.twcc.PacketsHeld() == 0 {
-		return nil
+	var out []rtcp.Packet
+	if s.twcc.PacketsHeld() > 0 {
+		out = s.twcc.BuildFeedbackPacket()
 	}
-	return s.twcc.BuildFeedbackPacket()
+	var seqs []uint16
+	for ssrc, l := range s.losses {
+		if seqs = l.take(seqs[:0]); len(seqs) > 0 {
+			out = append(out, nackPacket(s.rtcpID, ssrc, seqs))
+		}
+	}
+	return out
 }
 
 func (s *Session) receive(pkt []byte) bool {
@@ -130,13 +149,19 @@ func (s *Session) receive(pkt []byte) bool {
 	if start > end {
 		return true // malformed: dropped, as pion would
 	}
-	if id := s.twccID.Load(); id != 0 {
-		if ext := h.GetExtension(uint8(id)); len(ext) >= 2 {
-			s.twccMu.Lock()
-			s.twcc.Record(h.SSRC, binary.BigEndian.Uint16(ext), time.Now().UnixMicro())
-			s.twccMu.Unlock()
-		}
+	id := s.twccID.Load()
+	var ext []byte
+	if id != 0 {
+		ext = h.GetExtension(uint8(id))
 	}
+	s.twccMu.Lock()
+	if len(ext) >= 2 {
+		s.twcc.Record(h.SSRC, binary.BigEndian.Uint16(ext), time.Now().UnixMicro())
+	}
+	if l := s.losses[h.SSRC]; l != nil {
+		l.seen(h.SequenceNumber)
+	}
+	s.twccMu.Unlock()
 	f(h, dec[start:end])
 	return true
 }
