@@ -247,7 +247,7 @@ func (p *peer) Close(reason error) error {
 	}
 	p.stop(reason)
 	if s := p.link.Swap(nil); s != nil {
-		p.fast.Forget(s.Remote())
+		p.fast.Forget(s)
 	}
 	err := p.pc.Close()
 	if errors.Is(err, webrtc.ErrConnectionClosed) {
@@ -266,7 +266,7 @@ func (p *peer) startFast() {
 	if p.fast == nil || p.link.Load() != nil {
 		return
 	}
-	remote, ok := p.remoteAddr()
+	remote, ice, ok := p.remoteAddr()
 	if !ok {
 		return
 	}
@@ -289,6 +289,15 @@ func (p *peer) startFast() {
 		return
 	}
 	p.log.Info("fast path on", "remote", remote)
+	// The browser may nominate another candidate pair later (Chromium often moves to another of
+	// its addresses): the session follows, or its packets would come in where it has no keys.
+	ice.OnSelectedCandidatePairChange(func(cp *webrtc.ICECandidatePair) {
+		if a, err := netip.ParseAddr(cp.Remote.Address); err == nil && p.link.Load() == s {
+			to := netip.AddrPortFrom(a, cp.Remote.Port)
+			p.fast.Follow(s, to)
+			p.log.Info("fast path follows the connection", "remote", to)
+		}
+	})
 	p.mu.Lock()
 	for _, src := range p.sources {
 		if t, ok := src.(*inTrack); ok {
@@ -316,8 +325,8 @@ func (p *peer) sendFeedback(s *fastpath.Session) {
 	}
 }
 
-// remoteAddr is the party's address on the selected ICE candidate pair.
-func (p *peer) remoteAddr() (netip.AddrPort, bool) {
+// remoteAddr is the party's address on the selected ICE candidate pair, and that ICE transport.
+func (p *peer) remoteAddr() (netip.AddrPort, *webrtc.ICETransport, bool) {
 	for _, tr := range p.pc.GetTransceivers() {
 		var ts []*webrtc.DTLSTransport
 		if s := tr.Sender(); s != nil {
@@ -330,16 +339,17 @@ func (p *peer) remoteAddr() (netip.AddrPort, bool) {
 			if t == nil {
 				continue
 			}
-			cp, err := t.ICETransport().GetSelectedCandidatePair()
+			ice := t.ICETransport()
+			cp, err := ice.GetSelectedCandidatePair()
 			if err != nil || cp == nil {
 				continue
 			}
 			a, err := netip.ParseAddr(cp.Remote.Address)
 			if err != nil {
-				return netip.AddrPort{}, false
+				return netip.AddrPort{}, nil, false
 			}
-			return netip.AddrPortFrom(a, cp.Remote.Port), true
+			return netip.AddrPortFrom(a, cp.Remote.Port), ice, true
 		}
 	}
-	return netip.AddrPort{}, false
+	return netip.AddrPort{}, nil, false
 }

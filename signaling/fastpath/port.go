@@ -13,6 +13,7 @@
 package fastpath
 
 import (
+	"encoding/binary"
 	"errors"
 	"io"
 	"net"
@@ -40,6 +41,7 @@ type Port struct {
 
 	mu       sync.Mutex
 	sessions atomic.Pointer[map[netip.AddrPort]*Session] // copy on write: read per packet
+	bySSRC   atomic.Pointer[map[uint32]*Session]         // the fast streams' sessions, for latch
 
 	ready func(netip.AddrPort) // a session's keys are known (tests)
 	stats Stats
@@ -80,6 +82,8 @@ func New(c *net.UDPConn) (*Port, error) {
 	p.log.got = p.secret
 	m := map[netip.AddrPort]*Session{}
 	p.sessions.Store(&m)
+	b := map[uint32]*Session{}
+	p.bySSRC.Store(&b)
 	return p, nil
 }
 
@@ -98,24 +102,73 @@ func (p *Port) Session(remote netip.AddrPort) *Session {
 	return (*p.sessions.Load())[canonical(remote)]
 }
 
-// Forget drops the session with remote (its connection closed).
-func (p *Port) Forget(remote netip.AddrPort) {
-	remote = canonical(remote)
+// latch takes a fast stream's packet that came from an address its session does not know: the
+// browser sends from another of its candidates than the one ICE selected (Chromium does, from an
+// address on another interface). If the packet authenticates under the session that receives its
+// SSRC, the address is the same peer's and is added to the session for receiving; the address it
+// sends to stays the selected pair's.
+func (p *Port) latch(pkt []byte, from netip.AddrPort) bool {
+	s := (*p.bySSRC.Load())[binary.BigEndian.Uint32(pkt[8:12])]
+	if s == nil || !s.receive(pkt) {
+		return false
+	}
+	p.mu.Lock()
+	old := *p.sessions.Load()
+	m := make(map[netip.AddrPort]*Session, len(old)+1)
+	for k, v := range old {
+		m[k] = v
+	}
+	m[from] = s
+	p.sessions.Store(&m)
+	p.mu.Unlock()
+	return true
+}
+
+// Follow points addr at session s as well, and sends s's packets there from now on: ICE moved the
+// connection to another candidate pair (the browser nominated a better one, or its address
+// changed), and the keys of its handshake go with it.
+func (p *Port) Follow(s *Session, addr netip.AddrPort) {
+	addr = canonical(addr)
+	p.mu.Lock()
+	old := *p.sessions.Load()
+	m := make(map[netip.AddrPort]*Session, len(old)+1)
+	for k, v := range old {
+		m[k] = v
+	}
+	m[addr] = s
+	p.sessions.Store(&m)
+	p.mu.Unlock()
+	s.txMu.Lock()
+	s.remote = addr
+	s.txMu.Unlock()
+}
+
+// Forget drops session s, under every address it had (its connection closed).
+func (p *Port) Forget(s *Session) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	old := *p.sessions.Load()
-	if _, ok := old[remote]; !ok {
-		return
-	}
 	m := make(map[netip.AddrPort]*Session, len(old))
 	for k, v := range old {
-		if k != remote {
+		if v != s {
 			m[k] = v
 		}
 	}
 	p.sessions.Store(&m)
+	oldB := *p.bySSRC.Load()
+	b := make(map[uint32]*Session, len(oldB))
+	for k, v := range oldB {
+		if v != s {
+			b[k] = v
+		}
+	}
+	p.bySSRC.Store(&b)
 	p.hs.mu.Lock()
-	delete(p.hs.byAddr, remote)
+	for a, h := range p.hs.byAddr {
+		if h.client == s.client {
+			delete(p.hs.byAddr, a)
+		}
+	}
 	p.hs.mu.Unlock()
 }
 
@@ -140,6 +193,9 @@ func (p *Port) ReadFromAddrPort(b []byte) (int, netip.AddrPort, error) {
 			switch n := len(pkt); {
 			case n >= 12 && pkt[0]&0xc0 == 0x80 && (pkt[1]&0x7f < 64 || pkt[1]&0x7f > 95): // RTP, not RTCP
 				if s := (*p.sessions.Load())[from]; s != nil && s.receive(pkt) {
+					p.stats.Fast.Add(1)
+					continue
+				} else if s == nil && p.latch(pkt, from) {
 					p.stats.Fast.Add(1)
 					continue
 				}

@@ -22,8 +22,8 @@ type Receiver func(h *rtp.Header, payload []byte)
 // streams it sends that are taken off pion's path, and a sender for the streams sent to it.
 type Session struct {
 	port   *Port
-	remote netip.AddrPort
-	client [32]byte // the handshake's client random: which handshake this session keys
+	remote netip.AddrPort // where Send sends; under txMu (Port.Follow moves it)
+	client [32]byte       // the handshake's client random: which handshake this session keys
 
 	// Receiving: only the port's read goroutine touches rx and its buffers.
 	rx     *srtp.Context
@@ -77,8 +77,12 @@ func newSession(p *Port, remote netip.AddrPort, profile srtp.ProtectionProfile, 
 	return s, nil
 }
 
-// Remote is the address the session talks to.
-func (s *Session) Remote() netip.AddrPort { return s.remote }
+// Remote is the address the session sends to now.
+func (s *Session) Remote() netip.AddrPort {
+	s.txMu.Lock()
+	defer s.txMu.Unlock()
+	return s.remote
+}
 
 // Receive takes the stream ssrc off pion's path: its packets from now on go to f. A packet that
 // does not decrypt (the stream had wrapped its sequence before this was called, say) still goes to
@@ -98,12 +102,19 @@ func (s *Session) Receive(ssrc uint32, f Receiver, nack bool) {
 	for k, v := range old {
 		m[k] = v
 	}
+	oldB := *s.port.bySSRC.Load()
+	b := make(map[uint32]*Session, len(oldB)+1)
+	for k, v := range oldB {
+		b[k] = v
+	}
 	if f == nil {
 		delete(m, ssrc)
+		delete(b, ssrc)
 	} else {
-		m[ssrc] = f
+		m[ssrc], b[ssrc] = f, s
 	}
 	s.recv.Store(&m)
+	s.port.bySSRC.Store(&b)
 }
 
 // SetTWCC gives the transport-cc header extension id the remote stamps on its packets, so that
