@@ -3,6 +3,7 @@ package fastpath
 import (
 	"bytes"
 	"context"
+	crand "crypto/rand"
 	"net/netip"
 	"slices"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/pion/ice/v4"
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
+	"github.com/pion/srtp/v3"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -227,5 +229,52 @@ func TestFastPathBothWays(t *testing.T) {
 		if err := s.Send(&h, payload(i)); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// A packet from an address its session does not know joins the session only if it authenticates
+// under the session receiving its SSRC; Forget drops the session under every address it had.
+func TestLatchAuthenticatedOnly(t *testing.T) {
+	port, err := Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer port.Close()
+	profile := srtp.ProtectionProfileAeadAes128Gcm
+	k := func(n int) []byte { b := make([]byte, n); _, _ = crand.Read(b); return b }
+	key, salt := k(16), k(12)
+	home := netip.MustParseAddrPort("127.0.0.1:1000")
+	s, err := newSession(port, home, profile, k(16), k(12), key, salt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	port.Follow(s, home)
+	got := 0
+	s.Receive(42, func(*rtp.Header, []byte) { got++ }, false)
+	pkt := func(key, salt []byte, seq uint16) []byte {
+		c, err := srtp.CreateContext(key, salt, profile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		plain, _ := (&rtp.Packet{Header: rtp.Header{Version: 2, SSRC: 42, SequenceNumber: seq}, Payload: []byte{1, 2, 3}}).Marshal()
+		b, err := c.EncryptRTP(nil, plain, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	other := netip.MustParseAddrPort("192.0.2.2:2000")
+	if port.latch(pkt(k(16), k(12), 1), other) || port.Session(other) != nil {
+		t.Fatal("a packet under other keys joined the session")
+	}
+	if !port.latch(pkt(key, salt, 2), other) || port.Session(other) != s || got != 1 {
+		t.Fatalf("an authentic packet from another address: session %p, delivered %d", port.Session(other), got)
+	}
+	if s.Remote() != home {
+		t.Errorf("latching moved the sends to %v", s.Remote())
+	}
+	port.Forget(s)
+	if port.Session(home) != nil || port.Session(other) != nil || port.latch(pkt(key, salt, 3), other) {
+		t.Error("a forgotten session still receives")
 	}
 }

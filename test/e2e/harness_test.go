@@ -48,6 +48,10 @@ func startServerNoCleanup(t *testing.T, opts ...func(*app.Config)) *app.Server {
 	cfg.SIP.Listen = "off" // sip_test.go starts servers with the gateway on a free port
 	cfg.Calls.OfferTimeout = 20 * time.Second
 	cfg.Signaling.MessagesPerSecond = 200
+	if os.Getenv("E2E_FAST_PATH") != "" {
+		// Every test's browser media on the fast path (a test may still choose otherwise).
+		cfg.WebRTC.UDPPort, cfg.WebRTC.FastPath = freeUDPPort(t), true
+	}
 	for _, o := range opts {
 		o(&cfg)
 	}
