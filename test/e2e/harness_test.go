@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -30,6 +31,12 @@ func startServer(t *testing.T, opts ...func(*app.Config)) *app.Server {
 }
 
 func stopServer(t *testing.T, srv *app.Server) {
+	if t.Failed() && os.Getenv("E2E_STACKS") != "" {
+		// What every goroutine waits on, before the stop unblocks it: for a test that timed out
+		// on something that never happened.
+		st := make([]byte, 4<<20)
+		t.Logf("goroutines at failure:\n%s", st[:runtime.Stack(st, true)])
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(ctx); err != nil {
@@ -66,6 +73,7 @@ func startServerNoCleanup(t *testing.T, opts ...func(*app.Config)) *app.Server {
 				t.Logf("server log:\n%s", buf.String())
 			}
 		})
+
 	}
 	srv, err := app.Start(cfg, log)
 	if err != nil {
