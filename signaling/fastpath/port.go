@@ -16,6 +16,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"maps"
 	"net"
 	"net/netip"
 	"sync"
@@ -113,13 +114,7 @@ func (p *Port) latch(pkt []byte, from netip.AddrPort) bool {
 		return false
 	}
 	p.mu.Lock()
-	old := *p.sessions.Load()
-	m := make(map[netip.AddrPort]*Session, len(old)+1)
-	for k, v := range old {
-		m[k] = v
-	}
-	m[from] = s
-	p.sessions.Store(&m)
+	edit(&p.sessions, func(m map[netip.AddrPort]*Session) { m[from] = s })
 	p.mu.Unlock()
 	return true
 }
@@ -130,13 +125,7 @@ func (p *Port) latch(pkt []byte, from netip.AddrPort) bool {
 func (p *Port) Follow(s *Session, addr netip.AddrPort) {
 	addr = canonical(addr)
 	p.mu.Lock()
-	old := *p.sessions.Load()
-	m := make(map[netip.AddrPort]*Session, len(old)+1)
-	for k, v := range old {
-		m[k] = v
-	}
-	m[addr] = s
-	p.sessions.Store(&m)
+	edit(&p.sessions, func(m map[netip.AddrPort]*Session) { m[addr] = s })
 	p.mu.Unlock()
 	s.txMu.Lock()
 	s.remote = addr
@@ -147,22 +136,10 @@ func (p *Port) Follow(s *Session, addr netip.AddrPort) {
 func (p *Port) Forget(s *Session) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	old := *p.sessions.Load()
-	m := make(map[netip.AddrPort]*Session, len(old))
-	for k, v := range old {
-		if v != s {
-			m[k] = v
-		}
-	}
-	p.sessions.Store(&m)
-	oldB := *p.bySSRC.Load()
-	b := make(map[uint32]*Session, len(oldB))
-	for k, v := range oldB {
-		if v != s {
-			b[k] = v
-		}
-	}
-	p.bySSRC.Store(&b)
+	edit(&p.sessions, func(m map[netip.AddrPort]*Session) {
+		maps.DeleteFunc(m, func(_ netip.AddrPort, v *Session) bool { return v == s })
+	})
+	edit(&p.bySSRC, func(m map[uint32]*Session) { maps.DeleteFunc(m, func(_ uint32, v *Session) bool { return v == s }) })
 	p.hs.mu.Lock()
 	for a, h := range p.hs.byAddr {
 		if h.client == s.client {
@@ -343,23 +320,25 @@ func (p *Port) start(addr netip.AddrPort, h *handshake, master []byte) {
 	}
 	s.client = h.client
 	p.mu.Lock()
-	old := *p.sessions.Load()
-	if cur := old[addr]; cur != nil && cur.client == h.client {
+	if cur := (*p.sessions.Load())[addr]; cur != nil && cur.client == h.client {
 		// The same handshake again: pion logs the secret each time a flight is handled, and a
 		// retransmitted flight is handled again. The session in use keeps its streams.
 		p.mu.Unlock()
 		return
 	}
-	m := make(map[netip.AddrPort]*Session, len(old)+1)
-	for k, v := range old {
-		m[k] = v
-	}
-	m[addr] = s
-	p.sessions.Store(&m)
+	edit(&p.sessions, func(m map[netip.AddrPort]*Session) { m[addr] = s })
 	p.mu.Unlock()
 	if p.ready != nil {
 		p.ready(addr)
 	}
+}
+
+// edit changes a copy-on-write map: the packet path reads the stored map without a lock, so a
+// change is made to a copy that then replaces it. Callers serialise edits with Port.mu.
+func edit[K comparable, V any](ptr *atomic.Pointer[map[K]V], change func(map[K]V)) {
+	m := maps.Clone(*ptr.Load())
+	change(m)
+	ptr.Store(&m)
 }
 
 var errTooLarge = errors.New("fastpath: packet larger than the MTU")

@@ -97,24 +97,20 @@ func (s *Session) Receive(ssrc uint32, f Receiver, nack bool) {
 	s.twccMu.Unlock()
 	s.port.mu.Lock()
 	defer s.port.mu.Unlock()
-	old := *s.recv.Load()
-	m := make(map[uint32]Receiver, len(old)+1)
-	for k, v := range old {
-		m[k] = v
-	}
-	oldB := *s.port.bySSRC.Load()
-	b := make(map[uint32]*Session, len(oldB)+1)
-	for k, v := range oldB {
-		b[k] = v
-	}
-	if f == nil {
-		delete(m, ssrc)
-		delete(b, ssrc)
-	} else {
-		m[ssrc], b[ssrc] = f, s
-	}
-	s.recv.Store(&m)
-	s.port.bySSRC.Store(&b)
+	edit(&s.recv, func(m map[uint32]Receiver) {
+		if f == nil {
+			delete(m, ssrc)
+		} else {
+			m[ssrc] = f
+		}
+	})
+	edit(&s.port.bySSRC, func(m map[uint32]*Session) {
+		if f == nil {
+			delete(m, ssrc)
+		} else {
+			m[ssrc] = s
+		}
+	})
 }
 
 // SetTWCC gives the transport-cc header extension id the remote stamps on its packets, so that
